@@ -1,0 +1,1 @@
+"""Cloudflare Email Security settings as Pulumi resources."""

@@ -1,0 +1,60 @@
+"""``POST …/batch``: every part is validated before any is applied, so a batch succeeds whole or not at all."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from . import openapi
+from .failures import ApiFailure
+
+if TYPE_CHECKING:
+    from .backend import Backend, Entry
+
+PARTS = ("deletes", "patches", "puts", "posts")
+
+
+def _item_errors(schema: openapi.Schema, item: Any, where: str) -> list[str]:
+    """Schema errors of one patch/put/post item, the ``id`` aside (it is read-only elsewhere)."""
+    body = {k: v for k, v in item.items() if k != "id"} if isinstance(item, dict) else item
+    return [f"{where}.{m}" for m in openapi.schema_errors(schema, body) if not m.startswith("id:")]
+
+
+def run_batch(backend: Backend, account_id: str, collection: str, body: Any) -> dict[str, list[Any]]:
+    """Check the whole batch, then apply deletes, patches, puts and posts; return the API's result."""
+    api = openapi.collections()[collection]
+    if api.batch_body is None:
+        raise ApiFailure(405, [(7001, f"{collection} has no batch endpoint")])
+    errors = openapi.schema_errors(api.batch_body, body, writing=False)
+    if errors:
+        raise ApiFailure.invalid(*errors)
+    parts = {name: body.get(name, []) for name in PARTS}
+    item_schemas = api.batch_body["properties"]
+    for name in ("patches", "puts", "posts"):
+        for index, item in enumerate(parts[name]):
+            errors += _item_errors(item_schemas[name]["items"], item, f"{name}.{index}")
+    if errors:
+        raise ApiFailure.invalid(*errors)
+
+    planned_deletes = [str(item["id"]) for item in parts["deletes"]]
+    for entry_id in planned_deletes:
+        backend._find(account_id, collection, entry_id)
+    changed: list[tuple[str, Entry]] = []
+    for name, replace in (("patches", False), ("puts", True)):
+        for item in parts[name]:
+            fields = {k: v for k, v in item.items() if k != "id"}
+            merged = backend._validated_change(
+                account_id, collection, str(item["id"]), fields, {}, replace=replace
+            )
+            changed.append((name, merged))
+    created = [backend._validated_new(account_id, collection, item) for item in parts["posts"]]
+
+    result: dict[str, list[Any]] = {name: [] for name in PARTS if name in item_schemas}
+    for entry_id in planned_deletes:
+        result["deletes"].append(backend.delete(account_id, collection, entry_id))
+    for name, merged in changed:
+        result[name].append(backend._commit_change(account_id, collection, merged))
+    for entry in created:
+        backend._insert(account_id, collection, entry)
+        result["posts"].append(copy.deepcopy(entry))
+    return result

@@ -1,0 +1,70 @@
+"""The respx-mounted emulator for tests, moto style: a decorator that is also a context manager."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Collection
+from types import TracebackType
+from typing import Any, TypeVar
+
+import respx
+
+from ..credentials import CLOUDFLARE_API_URL
+from .backend import Backend
+from .httpx_adapter import answer
+from .routes import Router
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class mock_cloudflare(contextlib.ContextDecorator):  # noqa: N801 - named like moto's mock_aws
+    """Route every httpx request to ``base_url`` into a fresh emulator.
+
+    Use as ``with mock_cloudflare() as cf:`` or as a ``@mock_cloudflare()`` decorator; ``cf.backend``
+    is the emulator's state, ``cf.reset()`` empties it.
+    """
+
+    def __init__(
+        self,
+        base_url: str = CLOUDFLARE_API_URL,
+        *,
+        backend: Backend | None = None,
+        accepted_tokens: Collection[str] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.router = Router(backend, accepted_tokens=accepted_tokens)
+        self._respx: respx.MockRouter | None = None
+
+    @property
+    def backend(self) -> Backend:
+        """The emulator's state."""
+        return self.router.backend
+
+    @property
+    def calls(self) -> respx.models.CallList:
+        """Every request the emulator answered, in order."""
+        assert self._respx is not None, "mock_cloudflare is not active"
+        return self._respx.calls
+
+    def reset(self) -> None:
+        """Forget every entry and every recorded call."""
+        self.backend.reset()
+        if self._respx is not None:
+            self._respx.reset()
+
+    def __enter__(self) -> mock_cloudflare:
+        self._respx = respx.mock(base_url=self.base_url, assert_all_called=False, assert_all_mocked=True)
+        router = self._respx.__enter__()
+        router.route().mock(side_effect=functools.partial(answer, self.router))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._respx is not None
+        self._respx.__exit__(exc_type, exc, tb)
+        self._respx = None

@@ -1,0 +1,134 @@
+"""HTTP translation: a request (method, path, query, headers, body) to a backend call to an API envelope.
+
+The same :class:`Router` serves all three ways of running the emulator: the respx mock in tests, the HTTP
+server of ``cfes emulator``, and the embedded in-process transport.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .backend import Backend
+from .failures import CODE_AUTH, CODE_METHOD, CODE_NO_ROUTE, ApiFailure
+
+ROUTE = re.compile(
+    r"/accounts/(?P<account>[^/]*)/email-security/settings/(?P<collection>[a-z_]+)"
+    r"(?:/(?P<item>[^/]+))?(?:/(?P<sub>verification))?/?$"
+)
+
+
+@dataclass
+class EmulatorResponse:
+    """What the emulator answers: status, JSON body and headers."""
+
+    status: int
+    body: dict[str, Any] | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def content(self) -> bytes:
+        """The body as bytes."""
+        return b"" if self.body is None else json.dumps(self.body).encode()
+
+
+def _success(result: Any, info: Mapping[str, int] | None = None) -> dict[str, Any]:
+    envelope: dict[str, Any] = {"success": True, "errors": [], "messages": [], "result": result}
+    if info is not None:
+        envelope["result_info"] = dict(info)
+    return envelope
+
+
+class Router:
+    """Routes settings API requests to a :class:`Backend`.
+
+    ``accepted_tokens``, when given, is the set of API tokens the emulator accepts; otherwise any
+    non-empty token (or email + key pair) is accepted, as moto does. ``around`` wraps every request, for
+    a persisted backend that loads and saves around each call.
+    """
+
+    def __init__(
+        self,
+        backend: Backend | None = None,
+        *,
+        accepted_tokens: Collection[str] | None = None,
+        around: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
+    ) -> None:
+        self.backend = backend if backend is not None else Backend()
+        self.accepted_tokens = accepted_tokens
+        self._around = around or contextlib.nullcontext
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> EmulatorResponse:
+        """Answer one request."""
+        ray = {"cf-ray": f"{secrets.token_hex(8)}-EMU", "content-type": "application/json"}
+        try:
+            self._authenticate(headers)
+            with self._around():
+                status, envelope = self._dispatch(method.upper(), path, query, body)
+        except ApiFailure as failure:
+            return EmulatorResponse(failure.status, failure.envelope(), ray)
+        return EmulatorResponse(status, envelope, ray)
+
+    def _authenticate(self, headers: Mapping[str, str]) -> None:
+        authorization = headers.get("authorization", "")
+        token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
+        if not token and not (headers.get("x-auth-email") and headers.get("x-auth-key")):
+            raise ApiFailure(401, [(CODE_AUTH, "Authentication error: no credentials in the request")])
+        if token and self.accepted_tokens is not None and token not in self.accepted_tokens:
+            raise ApiFailure(403, [(CODE_AUTH, "Authentication error: invalid API token")])
+
+    def _dispatch(
+        self, method: str, path: str, query: Sequence[tuple[str, str]], raw: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        match = ROUTE.search(path)
+        if match is None:
+            raise ApiFailure(404, [(CODE_NO_ROUTE, "No route for the URI")])
+        account, collection = match["account"], match["collection"]
+        item, sub = match["item"], match["sub"]
+        backend = self.backend
+        body = _parse_body(raw, method)
+        if item is None:
+            if method == "GET":
+                return 200, _success(*backend.list(account, collection, query))
+            if method == "POST":
+                return 201, _success(backend.create(account, collection, body))
+            if method == "DELETE" and collection == "domains":
+                return 200, _success(backend.bulk_delete_domains(account, body))
+        elif item == "batch" and sub is None:
+            if method == "POST":
+                return 200, _success(backend.batch(account, collection, body))
+        elif sub == "verification":
+            if method == "GET" and collection == "domains":
+                return 200, _success(backend.verification(account, item))
+        else:
+            if method == "GET":
+                return 200, _success(backend.get(account, collection, item))
+            if method == "PATCH":
+                return 200, _success(backend.edit(account, collection, item, body))
+            if method == "PUT":
+                return 200, _success(backend.replace(account, collection, item, body))
+            if method == "DELETE":
+                return 200, _success(backend.delete(account, collection, item))
+        raise ApiFailure(405, [(CODE_METHOD, f"Method {method} not allowed for this route")])
+
+
+def _parse_body(raw: bytes, method: str) -> Any:
+    if method == "GET" or (method == "DELETE" and not raw):
+        return None
+    if not raw:
+        raise ApiFailure.invalid("body: a JSON request body is required")
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ApiFailure.invalid("body: is not valid JSON") from None

@@ -1,0 +1,95 @@
+"""What the API enforces beyond its JSON schema, and the values it fills in itself.
+
+These rules come from the spec's descriptions (``UNKNOWN`` cannot be written, pattern formats per
+``pattern_type``, directory-synced impersonation entries are read-only, a domain's name is immutable) and
+from the API's observed behaviour (a domain is protected once per account).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .failures import ApiFailure
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+PATTERN_TYPED = frozenset({"allow_policies", "block_senders"})
+DIRECTORY_INTERNAL = "A1S_INTERNAL"
+
+# Values the API fills in when a create leaves them out (fields not listed default to null).
+CREATE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "impersonation_registry": {"provenance": DIRECTORY_INTERNAL},
+    "domains": {
+        "lookback_hops": 1,
+        "folder": None,
+        "require_tls_inbound": False,
+        "require_tls_outbound": False,
+        "transport": "",
+        "status": "pending",
+        "dmarc_status": "none",
+        "spf_status": "none",
+    },
+}
+
+# Deprecated response fields the API still returns, mirrored from their replacements.
+DEPRECATED_MIRRORS: dict[str, dict[str, str]] = {
+    "allow_policies": {
+        "is_sender": "is_trusted_sender",
+        "is_spoof": "is_acceptable_sender",
+        "is_recipient": "is_exempt_recipient",
+    },
+}
+
+
+def pattern_problem(pattern: str, pattern_type: str, is_regex: bool) -> str | None:
+    """Why ``pattern`` is not a valid ``pattern_type`` pattern, or ``None`` when it is."""
+    if is_regex:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return f"pattern: is not a valid regular expression ({exc})"
+        return None
+    if pattern_type == "EMAIL" and not EMAIL_RE.match(pattern):
+        return "pattern: must be an email address when pattern_type is EMAIL"
+    if pattern_type == "DOMAIN" and not DOMAIN_RE.match(pattern):
+        return "pattern: must be a domain name when pattern_type is DOMAIN"
+    if pattern_type == "IP":
+        try:
+            network = ipaddress.ip_network(pattern, strict=False)
+        except ValueError:
+            return "pattern: must be an IPv4 address or CIDR block when pattern_type is IP"
+        if network.version != 4 or not network.is_global:
+            return "pattern: must be a globally reachable IPv4 address or CIDR block"
+    return None
+
+
+def check_write(collection: str, entry: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+    """Refuse a create or edit whose resulting ``entry`` the API would not accept."""
+    if collection in PATTERN_TYPED:
+        if body.get("pattern_type") == "UNKNOWN":
+            raise ApiFailure.invalid(
+                "pattern_type: UNKNOWN is deprecated and cannot be used when creating or updating"
+            )
+        problem = pattern_problem(
+            str(entry.get("pattern", "")), str(entry.get("pattern_type")), bool(entry.get("is_regex"))
+        )
+        if problem:
+            raise ApiFailure.invalid(problem)
+    if collection == "trusted_domains" and entry.get("is_regex"):
+        problem = pattern_problem(str(entry.get("pattern", "")), "", True)
+        if problem:
+            raise ApiFailure.invalid(problem)
+
+
+def check_editable(collection: str, existing: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+    """Refuse edits the API does not allow on an existing entry."""
+    if collection == "impersonation_registry" and existing.get("provenance") != DIRECTORY_INTERNAL:
+        raise ApiFailure.invalid(
+            f"impersonation registry entry {existing.get('id')} is synced from a directory "
+            f"(provenance {existing.get('provenance')}) and cannot be edited"
+        )
+    if collection == "domains" and "domain" in body and body["domain"] != existing.get("domain"):
+        raise ApiFailure.invalid("domain: cannot be changed on an existing domain")

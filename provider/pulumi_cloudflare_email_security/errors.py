@@ -1,0 +1,124 @@
+"""Errors raised by this package.
+
+Every error the package raises derives from :class:`EmailSecurityError`::
+
+    EmailSecurityError
+    ├── ConfigurationError          credentials or settings are missing or malformed
+    ├── InputError                  a resource's inputs cannot be applied as declared
+    └── CloudflareAPIError          the API answered with a failure, or could not be reached
+        ├── NotFoundError           404: the entry (or route) does not exist
+        ├── AuthenticationError     401 / 403: credentials refused or lacking permission
+        ├── ValidationError         other 4xx: the API rejected the request body or parameters
+        ├── RateLimitedError        429: too many requests
+        ├── ServerError             5xx
+        └── TransportError          no usable HTTP answer: connection refused, reset, timed out
+
+An API error carries the HTTP ``status``, the API's ``errors`` as ``(code, message)`` pairs, and the
+``ray_id`` from the ``cf-ray`` header, and its first line says what failed and how, so it reads well as
+the one line Pulumi shows for a failed resource. Credentials are never part of any message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class EmailSecurityError(Exception):
+    """Base class of every error raised by this package."""
+
+
+class ConfigurationError(EmailSecurityError):
+    """Credentials, base URL or account settings are missing or malformed."""
+
+
+class InputError(EmailSecurityError):
+    """A resource's inputs cannot be applied as declared."""
+
+
+@dataclass(frozen=True)
+class ApiMessage:
+    """One entry of the API's ``errors`` array."""
+
+    code: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}" if self.code is not None else self.message
+
+
+class CloudflareAPIError(EmailSecurityError):
+    """The Cloudflare API answered with a failure, or could not be reached."""
+
+    def __init__(
+        self,
+        summary: str,
+        *,
+        method: str,
+        path: str,
+        status: int | None = None,
+        errors: Sequence[ApiMessage] = (),
+        ray_id: str | None = None,
+    ) -> None:
+        self.summary = summary
+        self.method = method
+        self.path = path
+        self.status = status
+        self.errors: tuple[ApiMessage, ...] = tuple(errors)
+        self.ray_id = ray_id
+        super().__init__(self._render())
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        """The API's error codes, in the order the API gave them."""
+        return tuple(e.code for e in self.errors if e.code is not None)
+
+    def _render(self) -> str:
+        where = f"{self.method} {self.path}"
+        facts = [f"HTTP {self.status}" if self.status is not None else None]
+        facts.append(f"cf-ray {self.ray_id}" if self.ray_id else None)
+        known = ", ".join(f for f in facts if f)
+        detail = "; ".join(str(e) for e in self.errors)
+        head = f"{self.summary}: {detail}" if detail else self.summary
+        return f"{head} ({where}{', ' + known if known else ''})"
+
+
+class NotFoundError(CloudflareAPIError):
+    """404: the entry does not exist (or the route is unknown)."""
+
+
+class AuthenticationError(CloudflareAPIError):
+    """401 / 403: the credentials were refused or lack the Email Security permission."""
+
+
+class ValidationError(CloudflareAPIError):
+    """A 4xx other than 401, 403, 404 and 429: the API rejected the request."""
+
+
+class RateLimitedError(CloudflareAPIError):
+    """429: the API is throttling this account or token."""
+
+    def __init__(self, summary: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(summary, **kwargs)  # type: ignore[arg-type]
+
+
+class ServerError(CloudflareAPIError):
+    """5xx: the API failed; the request may or may not have been applied."""
+
+
+class TransportError(CloudflareAPIError):
+    """No usable HTTP answer: the connection failed, was reset or timed out."""
+
+
+def error_class_for_status(status: int) -> type[CloudflareAPIError]:
+    """The error class that stands for an HTTP failure status."""
+    if status == 404:
+        return NotFoundError
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 429:
+        return RateLimitedError
+    if status >= 500:
+        return ServerError
+    return ValidationError
