@@ -68,11 +68,7 @@ def remember_stack_config(config: Mapping[str, object]) -> None:
 
     ``config`` maps ``namespace:key`` to values, as the Pulumi engine sends them to ``configure()``.
     """
-    wanted = {
-        f"{ns}:{key}"
-        for ns in (*_CREDENTIAL_NAMESPACES,)
-        for key in _CONFIG_KEYS
-    }
+    wanted = {f"{ns}:{key}" for ns in (*_CREDENTIAL_NAMESPACES,) for key in _CONFIG_KEYS}
     kept = {k: str(v) for k, v in config.items() if k in wanted and v not in (None, "")}
     with _stack_config_lock:
         _stack_config.clear()
@@ -107,9 +103,7 @@ def resolve_credentials(environ: Mapping[str, str] | None = None) -> Credentials
         return Credentials(token=token[1], source=f"stack config {token[0]}")
     cfg_email, cfg_key = _config("email"), _config("apiKey")
     if cfg_email and cfg_key:
-        return Credentials(
-            email=cfg_email[1], api_key=cfg_key[1], source=f"stack config {cfg_email[0]} + {cfg_key[0]}"
-        )
+        return Credentials(email=cfg_email[1], api_key=cfg_key[1], source=f"stack config {cfg_email[0]} + {cfg_key[0]}")
     raise ConfigurationError(
         f"No Cloudflare credentials found: set {ENV_TOKEN} (or {ENV_EMAIL} and {ENV_KEY}) in the "
         f"environment, or the stack config secret cloudflare:apiToken "

@@ -207,7 +207,7 @@ class Backend:
 
     # --- lists -----------------------------------------------------------------------------------
 
-    def list(
+    def list_entries(
         self, account_id: str, collection: str, query: Sequence[tuple[str, str]]
     ) -> tuple[list[Entry], dict[str, int]]:
         """GET the collection: filtered, searched, sorted and paged as the spec describes."""

@@ -43,9 +43,7 @@ def run_batch(backend: Backend, account_id: str, collection: str, body: Any) -> 
     for name, replace in (("patches", False), ("puts", True)):
         for item in parts[name]:
             fields = {k: v for k, v in item.items() if k != "id"}
-            merged = backend._validated_change(
-                account_id, collection, str(item["id"]), fields, {}, replace=replace
-            )
+            merged = backend._validated_change(account_id, collection, str(item["id"]), fields, {}, replace=replace)
             changed.append((name, merged))
     created = [backend._validated_new(account_id, collection, item) for item in parts["posts"]]
 

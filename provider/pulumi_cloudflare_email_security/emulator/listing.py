@@ -14,7 +14,10 @@ MAX_PER_PAGE = 1000
 SEARCHED_FIELDS = ("pattern", "domain", "name", "email", "comments")
 
 # Filters whose name is not an entry field: the list field they look into.
-FILTER_FIELDS = {"allowed_delivery_mode": "allowed_delivery_modes", "active_delivery_mode": "allowed_delivery_modes"}
+FILTER_FIELDS = {
+    "allowed_delivery_mode": "allowed_delivery_modes",
+    "active_delivery_mode": "allowed_delivery_modes",
+}
 
 
 def _integer(name: str, raw: str, minimum: int, maximum: int | None = None) -> int:
@@ -97,5 +100,10 @@ class ListQuery:
             matching.reverse()
         start = (self.page - 1) * self.per_page
         page = matching[start : start + self.per_page]
-        info = {"count": len(page), "page": self.page, "per_page": self.per_page, "total_count": len(matching)}
+        info = {
+            "count": len(page),
+            "page": self.page,
+            "per_page": self.per_page,
+            "total_count": len(matching),
+        }
         return page, info

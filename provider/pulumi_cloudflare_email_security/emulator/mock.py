@@ -18,7 +18,7 @@ from .routes import Router
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class mock_cloudflare(contextlib.ContextDecorator):  # noqa: N801 - named like moto's mock_aws
+class mock_cloudflare(contextlib.ContextDecorator):
     """Route every httpx request to ``base_url`` into a fresh emulator.
 
     Use as ``with mock_cloudflare() as cf:`` or as a ``@mock_cloudflare()`` decorator; ``cf.backend``

@@ -107,9 +107,7 @@ def collections() -> dict[str, CollectionApi]:
             collection_bodies={m: _body_schema(op) for m, op in ops.items() if m != "parameters"},
             item_bodies={m: _body_schema(op) for m, op in paths[item_path].items() if m != "parameters"},
             batch_body=_body_schema(batch) if batch else None,
-            list_filters={
-                p["name"]: resolve(p["schema"]) for p in params if p["name"] not in PAGING_PARAMS
-            },
+            list_filters={p["name"]: resolve(p["schema"]) for p in params if p["name"] not in PAGING_PARAMS},
             order_fields=tuple(order["schema"]["enum"]) if order else (),
             has_verification=f"{item_path}/verification" in paths,
         )

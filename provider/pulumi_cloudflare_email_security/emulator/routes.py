@@ -100,7 +100,7 @@ class Router:
         body = _parse_body(raw, method)
         if item is None:
             if method == "GET":
-                return 200, _success(*backend.list(account, collection, query))
+                return 200, _success(*backend.list_entries(account, collection, query))
             if method == "POST":
                 return 201, _success(backend.create(account, collection, body))
             if method == "DELETE" and collection == "domains":

@@ -7,15 +7,12 @@ from the API's observed behaviour (a domain is protected once per account).
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..formats import pattern_problem, regex_problem
 from .failures import ApiFailure
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-DOMAIN_RE = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 PATTERN_TYPED = frozenset({"allow_policies", "block_senders"})
 DIRECTORY_INTERNAL = "A1S_INTERNAL"
 
@@ -44,44 +41,20 @@ DEPRECATED_MIRRORS: dict[str, dict[str, str]] = {
 }
 
 
-def pattern_problem(pattern: str, pattern_type: str, is_regex: bool) -> str | None:
-    """Why ``pattern`` is not a valid ``pattern_type`` pattern, or ``None`` when it is."""
-    if is_regex:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            return f"pattern: is not a valid regular expression ({exc})"
-        return None
-    if pattern_type == "EMAIL" and not EMAIL_RE.match(pattern):
-        return "pattern: must be an email address when pattern_type is EMAIL"
-    if pattern_type == "DOMAIN" and not DOMAIN_RE.match(pattern):
-        return "pattern: must be a domain name when pattern_type is DOMAIN"
-    if pattern_type == "IP":
-        try:
-            network = ipaddress.ip_network(pattern, strict=False)
-        except ValueError:
-            return "pattern: must be an IPv4 address or CIDR block when pattern_type is IP"
-        if network.version != 4 or not network.is_global:
-            return "pattern: must be a globally reachable IPv4 address or CIDR block"
-    return None
-
-
 def check_write(collection: str, entry: Mapping[str, Any], body: Mapping[str, Any]) -> None:
     """Refuse a create or edit whose resulting ``entry`` the API would not accept."""
     if collection in PATTERN_TYPED:
         if body.get("pattern_type") == "UNKNOWN":
-            raise ApiFailure.invalid(
-                "pattern_type: UNKNOWN is deprecated and cannot be used when creating or updating"
-            )
+            raise ApiFailure.invalid("pattern_type: UNKNOWN is deprecated and cannot be used when creating or updating")
         problem = pattern_problem(
             str(entry.get("pattern", "")), str(entry.get("pattern_type")), bool(entry.get("is_regex"))
         )
         if problem:
-            raise ApiFailure.invalid(problem)
+            raise ApiFailure.invalid(f"pattern: {problem}")
     if collection == "trusted_domains" and entry.get("is_regex"):
-        problem = pattern_problem(str(entry.get("pattern", "")), "", True)
+        problem = regex_problem(str(entry.get("pattern", "")))
         if problem:
-            raise ApiFailure.invalid(problem)
+            raise ApiFailure.invalid(f"pattern: {problem}")
 
 
 def check_editable(collection: str, existing: Mapping[str, Any], body: Mapping[str, Any]) -> None:

@@ -1,0 +1,276 @@
+"""The Cloudflare API client: authentication, envelope, errors, paging and batch, over httpx.
+
+One pooled :class:`httpx.Client` per process serves every call (created lazily, thread-safe, never
+pickled). Credentials and the base URL are resolved at each call (see :mod:`.credentials`). A base URL of
+the form ``embedded:PATH`` answers from the in-process emulator persisted to ``PATH``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from .credentials import Credentials, resolve_base_url, resolve_credentials
+from .errors import (
+    ApiMessage,
+    AuthenticationError,
+    CloudflareAPIError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    ValidationError,
+    error_class_for_status,
+)
+
+logger = logging.getLogger(__name__)
+
+EMBEDDED_PREFIX = "embedded:"
+EMBEDDED_ORIGIN = "http://embedded.emulator/client/v4"
+MAX_PER_PAGE = 1000
+MAX_BATCH_ITEMS = 1000
+BATCH_PARTS = ("deletes", "patches", "puts", "posts")
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = "pulumi-cloudflare-email-security"
+
+_SUMMARIES: dict[type[CloudflareAPIError], str] = {
+    NotFoundError: "Not found",
+    AuthenticationError: (
+        "Cloudflare refused the credentials (check that the token is valid and has the "
+        "'Cloud Email Security: Write' permission for this account)"
+    ),
+    ValidationError: "Cloudflare rejected the request",
+    RateLimitedError: "Cloudflare rate limit reached",
+    ServerError: "Cloudflare API server error",
+}
+
+
+def settings_path(account_id: str, collection: str, *rest: str) -> str:
+    """The API path of a settings collection, or of an entry or sub-resource under it."""
+    parts = [quote(account_id, safe=""), "email-security", "settings", collection]
+    parts += [quote(p, safe="") for p in rest]
+    return "/accounts/" + "/".join(parts)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its entries and the ``result_info`` the API sent."""
+
+    result: list[dict[str, Any]]
+    result_info: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _HttpPool:
+    """The process's shared httpx clients: one for the network, one per embedded state file."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clients: dict[str, httpx.Client] = {}
+
+    def get(self, base_url: str) -> httpx.Client:
+        key = base_url if base_url.startswith(EMBEDDED_PREFIX) else "network"
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self._new(base_url)
+            return client
+
+    @staticmethod
+    def _new(base_url: str) -> httpx.Client:
+        headers = {"User-Agent": USER_AGENT}
+        if base_url.startswith(EMBEDDED_PREFIX):
+            from .emulator import EmbeddedTransport  # the emulator is loaded only when asked for
+
+            path = Path(base_url.removeprefix(EMBEDDED_PREFIX)).expanduser().resolve()
+            return httpx.Client(transport=EmbeddedTransport(path), headers=headers, timeout=DEFAULT_TIMEOUT)
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
+        return httpx.Client(headers=headers, timeout=DEFAULT_TIMEOUT, limits=limits)
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+
+_POOL = _HttpPool()
+
+
+def close_shared_clients() -> None:
+    """Close the process's pooled HTTP connections (they reopen on the next call)."""
+    _POOL.close()
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+class CloudflareClient:
+    """Calls the Email Security settings API.
+
+    ``http`` injects an httpx client (e.g. with ``httpx.MockTransport``); by default the process's pooled
+    client is used. ``environ`` replaces ``os.environ`` for credential and base-URL lookup.
+    """
+
+    def __init__(self, http: httpx.Client | None = None, *, environ: Mapping[str, str] | None = None) -> None:
+        self._http = http
+        self._environ = environ
+
+    def _target(self) -> tuple[httpx.Client, str]:
+        base_url = resolve_base_url(self._environ)
+        http = self._http or _POOL.get(base_url)
+        origin = EMBEDDED_ORIGIN if base_url.startswith(EMBEDDED_PREFIX) else base_url
+        return http, origin
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Page:
+        """Send one request and unwrap the envelope; raise a :class:`CloudflareAPIError` on failure."""
+        credentials = resolve_credentials(self._environ)
+        http, origin = self._target()
+        try:
+            response = http.request(
+                method,
+                origin + path,
+                params=params,
+                json=json,
+                headers=credentials.headers(),
+            )
+        except httpx.TransportError as exc:
+            raise TransportError(
+                _scrub(f"Could not reach the Cloudflare API ({type(exc).__name__}: {exc})", credentials),
+                method=method,
+                path=path,
+            ) from None
+        ray_id = response.headers.get("cf-ray")
+        logger.debug("%s %s -> HTTP %s (cf-ray %s)", method, path, response.status_code, ray_id)
+        return self._unwrap(response, method, path, ray_id, credentials)
+
+    @staticmethod
+    def _unwrap(response: httpx.Response, method: str, path: str, ray_id: str | None, credentials: Credentials) -> Page:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        ok = response.is_success and isinstance(body, dict) and body.get("success") is not False
+        if ok:
+            assert isinstance(body, dict)
+            result = body.get("result")
+            info = body.get("result_info") or {}
+            return Page(result if isinstance(result, list) else [result] if result else [], info)
+        errors = [
+            ApiMessage(e.get("code"), _scrub(str(e.get("message", "")), credentials))
+            for e in (body.get("errors") or [] if isinstance(body, dict) else [])
+            if isinstance(e, dict)
+        ]
+        status = response.status_code
+        if status < 400:  # a 2xx envelope that says success: false
+            status = 400
+        if not errors and body is None:
+            errors = [ApiMessage(None, f"non-JSON answer: {_scrub(response.text[:200], credentials)!r}")]
+        kind = error_class_for_status(status)
+        kwargs: dict[str, Any] = {"method": method, "path": path, "status": status, "errors": errors}
+        kwargs["ray_id"] = ray_id
+        if kind is RateLimitedError:
+            raise RateLimitedError(
+                _SUMMARIES[kind], retry_after=_retry_after(response.headers.get("retry-after")), **kwargs
+            )
+        raise kind(_SUMMARIES[kind], **kwargs)
+
+    def get(self, path: str) -> dict[str, Any]:
+        """GET one object."""
+        return self._single(self.request("GET", path))
+
+    def post(self, path: str, body: Any) -> dict[str, Any]:
+        """POST and return the created object."""
+        return self._single(self.request("POST", path, json=body))
+
+    def patch(self, path: str, body: Any) -> dict[str, Any]:
+        """PATCH and return the updated object."""
+        return self._single(self.request("PATCH", path, json=body))
+
+    def delete(self, path: str) -> None:
+        """DELETE an object."""
+        self.request("DELETE", path)
+
+    @staticmethod
+    def _single(page: Page) -> dict[str, Any]:
+        return page.result[0] if page.result else {}
+
+    def iter_list(
+        self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int = MAX_PER_PAGE
+    ) -> Iterator[dict[str, Any]]:
+        """Every entry of a list, page after page until a short or empty page."""
+        page_number = 1
+        while True:
+            query = {**(params or {}), "page": page_number, "per_page": per_page}
+            page = self.request("GET", path, params=query)
+            yield from page.result
+            if len(page.result) < per_page:
+                return
+            page_number += 1
+
+    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every entry of a list, all pages."""
+        return list(self.iter_list(path, params))
+
+    def batch(
+        self,
+        path: str,
+        *,
+        deletes: Sequence[str] = (),
+        patches: Sequence[Mapping[str, Any]] = (),
+        puts: Sequence[Mapping[str, Any]] = (),
+        posts: Sequence[Mapping[str, Any]] = (),
+        parts: Sequence[str] = BATCH_PARTS,
+    ) -> dict[str, list[Any]]:
+        """POST ``{path}/batch`` in chunks of at most 1000 items per part; merge the results.
+
+        ``parts`` names the arrays the endpoint takes (all four are sent, empty when unused, as the API
+        requires; sending-domain restrictions take ``deletes`` only).
+        """
+        wanted: dict[str, list[Any]] = {
+            "deletes": [{"id": i} for i in deletes],
+            "patches": list(patches),
+            "puts": list(puts),
+            "posts": list(posts),
+        }
+        unsupported = [name for name, items in wanted.items() if items and name not in parts]
+        if unsupported:
+            raise ValueError(f"this batch endpoint does not take {', '.join(unsupported)}")
+        merged: dict[str, list[Any]] = {name: [] for name in parts}
+        longest = max((len(items) for items in wanted.values()), default=0)
+        for start in range(0, max(longest, 1), MAX_BATCH_ITEMS):
+            body = {name: wanted[name][start : start + MAX_BATCH_ITEMS] for name in parts}
+            if not any(body.values()):
+                break
+            result = self._single(self.request("POST", f"{path}/batch", json=body))
+            for name in parts:
+                merged[name].extend(result.get(name) or [])
+        return merged
+
+
+def _scrub(text: str, credentials: Credentials) -> str:
+    for secret in credentials.secrets():
+        text = text.replace(secret, "***")
+    return text

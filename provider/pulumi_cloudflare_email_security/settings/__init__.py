@@ -1,0 +1,1 @@
+"""One module per settings type: its writable fields, declaration, provider and resource class."""

@@ -1,0 +1,123 @@
+"""Allow policies: senders, domains or IPs that bypass some or all Email Security detections.
+
+API collection ``allow_policies`` (id ``policy_id``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import pulumi
+import pydantic
+
+from ..engine import SettingsProvider
+from ..formats import pattern_problem
+from ..resource import MODULE, SettingsResource
+from .base import CrossCheck, SettingsType
+from .fields import Comments, Pattern, StrictModel
+
+
+class AllowPolicyArgs(StrictModel):
+    """The writable fields of an allow policy."""
+
+    pattern: Pattern
+    pattern_type: Annotated[Literal["EMAIL", "DOMAIN", "IP"], pydantic.BeforeValidator(lambda v: _writable(v))]
+    is_trusted_sender: bool
+    is_acceptable_sender: bool
+    is_exempt_recipient: bool
+    is_regex: bool
+    verify_sender: bool
+    comments: Comments = None
+
+
+def _writable(pattern_type: object) -> object:
+    if pattern_type == "UNKNOWN":
+        raise ValueError("UNKNOWN is deprecated and cannot be set; use EMAIL, DOMAIN or IP")
+    return pattern_type
+
+
+def _pattern_fits_type(values: object) -> str | None:
+    assert isinstance(values, dict)
+    return pattern_problem(values["pattern"], values["pattern_type"], values["is_regex"])
+
+
+ALLOW_POLICY = SettingsType(
+    resource_name="AllowPolicy",
+    collection="allow_policies",
+    id_param="policy_id",
+    args_model=AllowPolicyArgs,
+    natural_key=("pattern", "pattern_type", "is_regex"),
+    batch_parts=("deletes", "patches", "puts", "posts"),
+    deprecated_inputs={
+        "is_sender": "is_trusted_sender",
+        "is_spoof": "is_acceptable_sender",
+        "is_recipient": "is_exempt_recipient",
+    },
+    cross_checks=(CrossCheck(("pattern", "pattern_type", "is_regex"), "pattern", _pattern_fits_type),),
+)
+
+
+class AllowPolicyProvider(SettingsProvider):
+    """The dynamic provider of :class:`AllowPolicy` (pickled by reference: keep this import path)."""
+
+    settings_type = ALLOW_POLICY
+
+
+class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
+    """An Email Security allow policy: mail matching ``pattern`` bypasses the chosen detections.
+
+    Outputs: every input, and ``created_at`` / ``modified_at`` as the API reports them. The resource id
+    is the policy's id.
+    """
+
+    account_id: pulumi.Output[str]
+    """The Cloudflare account id. Changing it replaces the policy."""
+    pattern: pulumi.Output[str]
+    """The sender pattern: an email address, a domain, an IPv4 address or CIDR, or a regex (1-1024 chars)."""
+    pattern_type: pulumi.Output[str]
+    """``EMAIL``, ``DOMAIN`` or ``IP``: what ``pattern`` matches."""
+    is_trusted_sender: pulumi.Output[bool]
+    """Messages from this sender bypass all detections and link following."""
+    is_acceptable_sender: pulumi.Output[bool]
+    """Messages from this sender are exempt from Spam, Spoof and Bulk dispositions (not Malicious)."""
+    is_exempt_recipient: pulumi.Output[bool]
+    """Messages to this recipient bypass all detections."""
+    is_regex: pulumi.Output[bool]
+    """``pattern`` is a regular expression."""
+    verify_sender: pulumi.Output[bool]
+    """Enforce DMARC, SPF or DKIM authentication for the trusted sender."""
+    comments: pulumi.Output[str | None]
+    """Free-form notes (up to 1024 characters)."""
+    created_at: pulumi.Output[str]
+    """When the policy was created (API timestamp)."""
+    modified_at: pulumi.Output[str]
+    """When the policy was last modified (API timestamp)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        pattern: pulumi.Input[str],
+        pattern_type: pulumi.Input[str],
+        is_trusted_sender: pulumi.Input[bool],
+        is_acceptable_sender: pulumi.Input[bool],
+        is_exempt_recipient: pulumi.Input[bool],
+        is_regex: pulumi.Input[bool],
+        verify_sender: pulumi.Input[bool],
+        comments: pulumi.Input[str] | None = None,
+        account_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare an allow policy; ``account_id`` defaults as :func:`default_account_id` says."""
+        args = {
+            "account_id": account_id,
+            "pattern": pattern,
+            "pattern_type": pattern_type,
+            "is_trusted_sender": is_trusted_sender,
+            "is_acceptable_sender": is_acceptable_sender,
+            "is_exempt_recipient": is_exempt_recipient,
+            "is_regex": is_regex,
+            "verify_sender": verify_sender,
+            "comments": comments,
+        }
+        super().__init__(AllowPolicyProvider(), resource_name, args, opts)
