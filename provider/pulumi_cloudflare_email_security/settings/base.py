@@ -13,6 +13,7 @@ from types import NoneType, UnionType
 from typing import Any, Union, get_args, get_origin
 
 import pydantic
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from ..formats import ACCOUNT_ID_RE
@@ -25,7 +26,12 @@ Bag = dict[str, Any]
 
 
 def is_unknown(value: Any) -> bool:
-    """Whether a value, or anything inside it, is not known yet (a preview of a value to come)."""
+    """Whether a value, or anything inside it, is not known yet (a preview of a value to come).
+
+    The engine sends unknowns as a sentinel string, which the SDK turns into ``Unknown`` objects.
+    """
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, list | tuple):
