@@ -6,7 +6,6 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-
 from pulumi_cloudflare_email_security import credentials
 from pulumi_cloudflare_email_security.emulator import EmulatorServer, mock_cloudflare
 from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
@@ -25,8 +24,13 @@ def canary() -> str:
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts with no Cloudflare settings from the machine and no remembered stack config."""
-    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY", "CLOUDFLARE_BASE_URL",
-                 "CLOUDFLARE_ACCOUNT_ID"):
+    for name in (
+        "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_EMAIL",
+        "CLOUDFLARE_API_KEY",
+        "CLOUDFLARE_BASE_URL",
+        "CLOUDFLARE_ACCOUNT_ID",
+    ):
         monkeypatch.delenv(name, raising=False)
     credentials.remember_stack_config({})
     yield

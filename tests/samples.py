@@ -27,3 +27,66 @@ OUT_OF_BAND_EDIT: dict[str, dict[str, Any]] = {
     "AllowPolicy": {"is_acceptable_sender": True},
 }
 """A change someone makes outside Pulumi (through the API), for each type."""
+
+API_CREATE_BODIES: dict[str, dict[str, Any]] = {
+    "allow_policies": {
+        "pattern": "sender@partner.example",
+        "pattern_type": "EMAIL",
+        "is_regex": False,
+        "is_trusted_sender": True,
+        "is_acceptable_sender": False,
+        "is_exempt_recipient": False,
+        "verify_sender": True,
+    },
+    "block_senders": {"pattern": "45.60.12.0/24", "pattern_type": "IP", "is_regex": False, "comments": "x"},
+    "trusted_domains": {"pattern": "partner.example", "is_recent": True, "is_regex": False, "is_similarity": False},
+    "impersonation_registry": {"email": "ceo@corp.example", "is_email_regex": False, "name": "The CEO"},
+    "sending_domain_restrictions": {"domain": "corp.example", "exclude": ["legacy.corp.example"]},
+    "domains": {
+        "domain": "corp.example",
+        "allowed_delivery_modes": ["API"],
+        "ip_restrictions": [],
+        "drop_dispositions": ["MALICIOUS"],
+        "regions": ["GLOBAL"],
+    },
+    "url_ignore_patterns": {"pattern": "https://intranet.corp.example/*"},
+}
+"""A valid POST body for each API collection, straight from the spec's required fields."""
+
+API_EDITS: dict[str, dict[str, Any]] = {
+    "allow_policies": {"comments": "edited"},
+    "block_senders": {"comments": "edited"},
+    "trusted_domains": {"comments": "edited"},
+    "impersonation_registry": {"comments": "edited"},
+    "sending_domain_restrictions": {"comments": "edited"},
+    "domains": {"lookback_hops": 3},
+    "url_ignore_patterns": {"comments": "edited"},
+}
+"""A valid PATCH body for each API collection."""
+
+API_NAME_FIELD: dict[str, str] = {
+    "allow_policies": "pattern",
+    "block_senders": "pattern",
+    "trusted_domains": "pattern",
+    "impersonation_registry": "email",
+    "sending_domain_restrictions": "domain",
+    "domains": "domain",
+    "url_ignore_patterns": "pattern",
+}
+"""The field that tells entries apart in each collection (and that ``search`` looks into)."""
+
+
+def numbered_body(collection: str, n: int) -> dict[str, Any]:
+    """A valid, distinct create body: the n-th entry of a collection."""
+    body = dict(API_CREATE_BODIES[collection])
+    value = str(body[API_NAME_FIELD[collection]])
+    if collection == "block_senders":
+        body["pattern"] = f"45.61.{n // 250}.{n % 250 + 1}"
+    elif "@" in value:
+        local, domain = value.split("@")
+        body[API_NAME_FIELD[collection]] = f"{local}{n:04d}@{domain}"
+    elif value.startswith("https://"):
+        body["pattern"] = f"https://intranet{n:04d}.corp.example/*"
+    else:
+        body[API_NAME_FIELD[collection]] = f"e{n:04d}.{value}"
+    return body

@@ -8,7 +8,6 @@ from typing import Any
 
 import grpc
 import pytest
-
 from pulumi_cloudflare_email_security.emulator import EmulatorServer
 from pulumi_cloudflare_email_security.registry import RESOURCES, SETTINGS_TYPES
 from pulumi_cloudflare_email_security.settings.base import is_unknown
@@ -24,8 +23,10 @@ def registered() -> dict[str, dict[str, Any]]:
     """The inputs a real registration of each resource class sends to the engine, ``__provider`` included."""
 
     def program() -> list[Any]:
-        return [RESOURCES[name](f"sample-{name}", account_id=ACCOUNT_ID, **SAMPLE_INPUTS[name]).urn
-                for name in SETTINGS_TYPES]
+        return [
+            RESOURCES[name](f"sample-{name}", account_id=ACCOUNT_ID, **SAMPLE_INPUTS[name]).urn
+            for name in SETTINGS_TYPES
+        ]
 
     mocks = register(program)
     return {name: mocks.resources[f"sample-{name}"] for name in SETTINGS_TYPES}
@@ -162,9 +163,7 @@ def test_api_refusal_is_a_clear_error_without_the_token(
     assert "cf-ray" in (raised.value.details() or "")
 
 
-def test_credentials_from_stack_config(
-    registered: dict[str, dict[str, Any]], emulator_server: EmulatorServer
-) -> None:
+def test_credentials_from_stack_config(registered: dict[str, dict[str, Any]], emulator_server: EmulatorServer) -> None:
     emulator_server.router.accepted_tokens = {CANARY}
     with ProviderProcess(provider_env(emulator_server.base_url)) as process:
         process.configure({"cloudflare:apiToken": CANARY, "project:unrelated": "x"})

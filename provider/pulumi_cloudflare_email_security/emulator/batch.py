@@ -12,12 +12,24 @@ if TYPE_CHECKING:
     from .backend import Backend, Entry
 
 PARTS = ("deletes", "patches", "puts", "posts")
+ID_SCHEMA: openapi.Schema = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {"id": {"type": "string", "format": "uuid"}},
+}
 
 
-def _item_errors(schema: openapi.Schema, item: Any, where: str) -> list[str]:
-    """Schema errors of one patch/put/post item, the ``id`` aside (it is read-only elsewhere)."""
-    body = {k: v for k, v in item.items() if k != "id"} if isinstance(item, dict) else item
-    return [f"{where}.{m}" for m in openapi.schema_errors(schema, body) if not m.startswith("id:")]
+def _item_errors(schema: openapi.Schema, item: Any, where: str, *, needs_id: bool) -> list[str]:
+    """Errors of one item. Its ``id`` is checked apart: the spec's item schemas contradict themselves on it
+    (read-only, or excluded by ``additionalProperties: false``, yet required)."""
+    if not isinstance(item, dict):
+        return [f"{where}: must be an object"]
+    errors = []
+    if needs_id:
+        errors += [f"{where}.{m}" for m in openapi.schema_errors(ID_SCHEMA, {"id": item.get("id")}, writing=False)]
+    body = {k: v for k, v in item.items() if k != "id"}
+    errors += [f"{where}.{m}" for m in openapi.schema_errors(schema, body) if not m.startswith("id:")]
+    return errors
 
 
 def run_batch(backend: Backend, account_id: str, collection: str, body: Any) -> dict[str, list[Any]]:
@@ -25,14 +37,19 @@ def run_batch(backend: Backend, account_id: str, collection: str, body: Any) -> 
     api = openapi.collections()[collection]
     if api.batch_body is None:
         raise ApiFailure(405, [(7001, f"{collection} has no batch endpoint")])
-    errors = openapi.schema_errors(api.batch_body, body, writing=False)
+    item_schemas = api.batch_body["properties"]
+    envelope = {
+        **api.batch_body,
+        "properties": {name: {**part, "items": {}} for name, part in item_schemas.items()},
+    }
+    errors = openapi.schema_errors(envelope, body, writing=False)
     if errors:
         raise ApiFailure.invalid(*errors)
     parts = {name: body.get(name, []) for name in PARTS}
-    item_schemas = api.batch_body["properties"]
-    for name in ("patches", "puts", "posts"):
+    for name in item_schemas:
+        schema = {} if name == "deletes" else item_schemas[name]["items"]
         for index, item in enumerate(parts[name]):
-            errors += _item_errors(item_schemas[name]["items"], item, f"{name}.{index}")
+            errors += _item_errors(schema, item, f"{name}.{index}", needs_id=name != "posts")
     if errors:
         raise ApiFailure.invalid(*errors)
 

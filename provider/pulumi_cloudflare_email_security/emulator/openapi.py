@@ -59,6 +59,16 @@ def resolve(schema: Schema) -> Schema:
     return schema
 
 
+def flatten(schema: Schema) -> Schema:
+    """A schema with its ``$ref`` and ``allOf`` parts merged into one (for simple parameter schemas)."""
+    schema = resolve(schema)
+    merged: Schema = {}
+    for part in schema.get("allOf", []):
+        merged.update(flatten(part))
+    merged.update({k: v for k, v in schema.items() if k != "allOf"})
+    return merged
+
+
 def properties_of(schema: Schema) -> dict[str, Schema]:
     """All properties of a schema, merging ``allOf`` parts."""
     schema = resolve(schema)
@@ -107,7 +117,7 @@ def collections() -> dict[str, CollectionApi]:
             collection_bodies={m: _body_schema(op) for m, op in ops.items() if m != "parameters"},
             item_bodies={m: _body_schema(op) for m, op in paths[item_path].items() if m != "parameters"},
             batch_body=_body_schema(batch) if batch else None,
-            list_filters={p["name"]: resolve(p["schema"]) for p in params if p["name"] not in PAGING_PARAMS},
+            list_filters={p["name"]: flatten(p["schema"]) for p in params if p["name"] not in PAGING_PARAMS},
             order_fields=tuple(order["schema"]["enum"]) if order else (),
             has_verification=f"{item_path}/verification" in paths,
         )

@@ -11,9 +11,10 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .failures import CODE_NO_ROUTE, ApiFailure
 from .routes import Router
 
 API_PREFIX = "/client/v4"
@@ -35,7 +36,16 @@ def create_app(router: Router) -> Starlette:
         )
         return Response(reply.content(), status_code=reply.status, headers=reply.headers)
 
-    return Starlette(routes=[Route(API_PREFIX + "/{rest:path}", endpoint, methods=METHODS)])
+    async def no_route(request: Request) -> Response:
+        failure = ApiFailure(404, [(CODE_NO_ROUTE, "No route for the URI")])
+        return JSONResponse(failure.envelope(), status_code=failure.status)
+
+    return Starlette(
+        routes=[
+            Route(API_PREFIX + "/{rest:path}", endpoint, methods=METHODS),
+            Route("/{rest:path}", no_route, methods=METHODS),
+        ]
+    )
 
 
 class EmulatorServer:
