@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from pathlib import Path
@@ -45,8 +46,6 @@ def emulator(
         print(f"export CLOUDFLARE_BASE_URL={server.base_url}", flush=True)
         if state is not None:
             console.print(f"State is kept in {state}", highlight=False)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     console.print("Emulator stopped.")

@@ -1,0 +1,54 @@
+"""The root program and the examples under ``pulumi.runtime.set_mocks``: what they register."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
+
+from .conftest import ACCOUNT_ID
+from .registration import register
+
+ROOT = Path(__file__).resolve().parent.parent
+ALLOW_POLICY_TYPE = "pulumi-python:dynamic/cloudflare-email-security:AllowPolicy"
+
+
+def run_root_program() -> list[object]:
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    return []
+
+
+def test_root_program_registers_valid_allow_policies() -> None:
+    mocks = register(run_root_program, config={"cloudflare-email-security:accountId": ACCOUNT_ID})
+    assert set(mocks.types.values()) == {ALLOW_POLICY_TYPE}
+    assert len(mocks.resources) == 4
+    spec = SETTINGS_TYPES["AllowPolicy"]
+    for name, inputs in mocks.resources.items():
+        assert inputs["account_id"] == ACCOUNT_ID, name
+        failures = spec.check(inputs)[1]
+        assert failures == [], (name, failures)
+        assert "apiToken" not in repr(inputs)
+    patterns = {inputs["pattern_type"] for inputs in mocks.resources.values()}
+    assert patterns == {"EMAIL", "DOMAIN", "IP"}
+
+
+def test_account_id_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT_ID)
+    mocks = register(run_root_program, config={})
+    assert {inputs["account_id"] for inputs in mocks.resources.values()} == {ACCOUNT_ID}
+
+
+def test_stack_config_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "f" * 32)
+    mocks = register(run_root_program, config={"cloudflare-email-security:accountId": ACCOUNT_ID})
+    assert {inputs["account_id"] for inputs in mocks.resources.values()} == {ACCOUNT_ID}
+
+
+def test_without_an_account_the_check_names_the_field() -> None:
+    mocks = register(run_root_program, config={})
+    spec = SETTINGS_TYPES["AllowPolicy"]
+    for inputs in mocks.resources.values():
+        failures = {f.property: f.reason for f in spec.check(inputs)[1]}
+        assert failures["account_id"].startswith("account_id: is required")
