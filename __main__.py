@@ -5,6 +5,7 @@ CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID set, the same program manages the
 """
 
 import pulumi
+
 import pulumi_cloudflare_email_security as email_security
 
 partner_relay = email_security.AllowPolicy(

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
+
 from pulumi_cloudflare_email_security import credentials
 from pulumi_cloudflare_email_security.emulator import EmulatorServer, mock_cloudflare
 from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES

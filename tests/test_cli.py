@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+
 from pulumi_cloudflare_email_security.client import CloudflareClient, settings_path
 
 from .conftest import ACCOUNT_ID, CANARY

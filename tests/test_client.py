@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from pulumi_cloudflare_email_security import client as client_module
 from pulumi_cloudflare_email_security import credentials
 from pulumi_cloudflare_email_security.client import CloudflareClient, settings_path

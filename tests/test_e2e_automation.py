@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from pulumi_cloudflare_email_security.emulator import StateFile
 
 from .conftest import ACCOUNT_ID

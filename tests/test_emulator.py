@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from pulumi_cloudflare_email_security.emulator import EmulatorServer, StateFile, mock_cloudflare, openapi
 from pulumi_cloudflare_email_security.emulator.routes import Router
 

@@ -9,6 +9,7 @@ from typing import Any
 import dill
 import pytest
 from pulumi.output import Unknown
+
 from pulumi_cloudflare_email_security.emulator import mock_cloudflare, openapi
 from pulumi_cloudflare_email_security.registry import PROVIDERS, SETTINGS_TYPES
 from pulumi_cloudflare_email_security.settings.base import UNKNOWN

@@ -6,6 +6,7 @@ import runpy
 from pathlib import Path
 
 import pytest
+
 from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
 
 from .conftest import ACCOUNT_ID
@@ -32,6 +33,21 @@ def test_root_program_registers_valid_allow_policies() -> None:
         assert "apiToken" not in repr(inputs)
     patterns = {inputs["pattern_type"] for inputs in mocks.resources.values()}
     assert patterns == {"EMAIL", "DOMAIN", "IP"}
+
+
+@pytest.mark.parametrize("example", sorted(p.parent.name for p in (ROOT / "examples").glob("*/__main__.py")))
+def test_examples_register_valid_resources(example: str) -> None:
+    program = ROOT / "examples" / example / "__main__.py"
+
+    def run() -> list[object]:
+        runpy.run_path(str(program), run_name="__main__")
+        return []
+
+    mocks = register(run, config={"cloudflare-email-security:accountId": ACCOUNT_ID})
+    assert mocks.resources, f"{example} registers nothing"
+    for name, inputs in mocks.resources.items():
+        kind = mocks.types[name].rsplit(":", 1)[-1]
+        assert SETTINGS_TYPES[kind].check(inputs)[1] == [], name
 
 
 def test_account_id_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

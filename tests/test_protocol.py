@@ -8,6 +8,7 @@ from typing import Any
 
 import grpc
 import pytest
+
 from pulumi_cloudflare_email_security.emulator import EmulatorServer
 from pulumi_cloudflare_email_security.registry import RESOURCES, SETTINGS_TYPES
 from pulumi_cloudflare_email_security.settings.base import is_unknown
