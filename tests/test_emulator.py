@@ -296,6 +296,7 @@ def test_domain_extras(api: Any) -> None:
         },
     ).json()["result"]
     assert (replaced["allowed_delivery_modes"], replaced["lookback_hops"]) == (["BCC"], 2)
+    assert replaced["transport"] is None and replaced["domain"] == "corp.example"  # PUT resets what it omits
     other = create(api, "domains", {**API_CREATE_BODIES["domains"], "domain": "two.example"})
     bulk = api.http.request("DELETE", url("domains"), json=[{"id": domain["id"]}, {"id": other["id"]}]).json()
     assert bulk["result"] == [{"id": domain["id"]}, {"id": other["id"]}]

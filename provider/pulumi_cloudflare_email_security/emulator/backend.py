@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -91,7 +91,7 @@ class Backend:
         entry["last_modified"] = now
         return entry
 
-    def _find(self, account_id: str, collection: str, entry_id: str) -> Entry:
+    def find_entry(self, account_id: str, collection: str, entry_id: str) -> Entry:
         entry = self._store(account_id, collection).get(entry_id)
         if entry is None:
             raise ApiFailure.not_found(f"{collection} entry {entry_id}")
@@ -102,21 +102,22 @@ class Backend:
     def create(self, account_id: str, collection: str, body: Any) -> Entry:
         """POST a new entry; returns it as the API would."""
         with self._lock:
-            entry = self._validated_new(account_id, collection, body)
-            self._insert(account_id, collection, entry)
+            entry = self.prepare_create(account_id, collection, body)
+            self.insert_entry(account_id, collection, entry)
             return copy.deepcopy(entry)
 
     def get(self, account_id: str, collection: str, entry_id: str) -> Entry:
         """GET one entry."""
         with self._lock:
-            return copy.deepcopy(self._find(account_id, collection, entry_id))
+            return copy.deepcopy(self.find_entry(account_id, collection, entry_id))
 
     def edit(self, account_id: str, collection: str, entry_id: str, body: Any) -> Entry:
         """PATCH an entry with the fields in ``body``."""
         with self._lock:
-            schema = openapi.collections()[collection].item_bodies["patch"]
-            merged = self._validated_change(account_id, collection, entry_id, body, schema, replace=False)
-            return self._commit_change(account_id, collection, merged)
+            self.find_entry(account_id, collection, entry_id)
+            self._check_body(openapi.collections()[collection].item_bodies["patch"], body)
+            merged = self.prepare_change(account_id, collection, entry_id, body)
+            return self.commit_change(account_id, collection, merged)
 
     def replace(self, account_id: str, collection: str, entry_id: str, body: Any) -> Entry:
         """PUT: replace an entry's writable fields (domains only)."""
@@ -124,13 +125,15 @@ class Backend:
             schema = openapi.collections()[collection].item_bodies.get("put")
             if schema is None:
                 raise ApiFailure(405, [(7001, f"PUT is not supported on {collection}")])
-            merged = self._validated_change(account_id, collection, entry_id, body, schema, replace=True)
-            return self._commit_change(account_id, collection, merged)
+            self.find_entry(account_id, collection, entry_id)
+            self._check_body(schema, body)
+            merged = self.prepare_change(account_id, collection, entry_id, body, reset=openapi.properties_of(schema))
+            return self.commit_change(account_id, collection, merged)
 
     def delete(self, account_id: str, collection: str, entry_id: str) -> dict[str, str]:
         """DELETE an entry."""
         with self._lock:
-            self._find(account_id, collection, entry_id)
+            self.find_entry(account_id, collection, entry_id)
             del self._store(account_id, collection)[entry_id]
             self.version += 1
             return {"id": entry_id}
@@ -138,7 +141,7 @@ class Backend:
     def verification(self, account_id: str, entry_id: str) -> dict[str, Any]:
         """GET a domain's DNS verification details."""
         with self._lock:
-            domain = self._find(account_id, "domains", entry_id)
+            domain = self.find_entry(account_id, "domains", entry_id)
             return {
                 "status": domain.get("status"),
                 "txt_record_name": f"_cf-email-security.{domain.get('domain')}",
@@ -148,13 +151,16 @@ class Backend:
 
     # --- validation helpers ----------------------------------------------------------------------
 
-    def _validated_new(self, account_id: str, collection: str, body: Any) -> Entry:
-        api = openapi.collections()[collection]
-        schema = api.collection_bodies["post"]
-        assert schema is not None
-        errors = openapi.schema_errors(schema, body)
+    @staticmethod
+    def _check_body(schema: openapi.Schema | None, body: Any) -> None:
+        errors = openapi.schema_errors(schema or {}, body)
         if errors:
             raise ApiFailure.invalid(*errors)
+
+    def prepare_create(self, account_id: str, collection: str, body: Any) -> Entry:
+        """Validate a create body and build the new entry, without storing it."""
+        api = openapi.collections()[collection]
+        self._check_body(api.collection_bodies["post"], body)
         entry: Entry = {name: None for name in api.entry_properties}
         entry.update(rules.CREATE_DEFAULTS.get(collection, {}))
         entry.update(body)
@@ -165,33 +171,26 @@ class Backend:
         self._mirror_deprecated(collection, entry)
         return self._stamp(entry, created=True)
 
-    def _validated_change(
-        self,
-        account_id: str,
-        collection: str,
-        entry_id: str,
-        body: Any,
-        schema: openapi.Schema | None,
-        *,
-        replace: bool,
+    def prepare_change(
+        self, account_id: str, collection: str, entry_id: str, body: Mapping[str, Any], *, reset: Iterable[str] = ()
     ) -> Entry:
-        assert schema is not None
-        existing = self._find(account_id, collection, entry_id)
-        errors = openapi.schema_errors(schema, body)
-        if errors:
-            raise ApiFailure.invalid(*errors)
+        """The entry as a (schema-checked) change would leave it, without storing it.
+
+        ``reset`` names the writable fields a replace sets to null when ``body`` leaves them out.
+        """
+        existing = self.find_entry(account_id, collection, entry_id)
         rules.check_editable(collection, existing, body)
-        merged = {**existing, **body}
+        merged = {**existing, **{k: None for k in reset if k not in body}, **body}
         rules.check_write(collection, merged, body)
         self._mirror_deprecated(collection, merged)
         return merged
 
-    def _commit_change(self, account_id: str, collection: str, merged: Entry) -> Entry:
+    def commit_change(self, account_id: str, collection: str, merged: Entry) -> Entry:
         self._store(account_id, collection)[merged["id"]] = self._stamp(merged, created=False)
         self.version += 1
         return copy.deepcopy(merged)
 
-    def _insert(self, account_id: str, collection: str, entry: Entry) -> None:
+    def insert_entry(self, account_id: str, collection: str, entry: Entry) -> None:
         self._store(account_id, collection)[entry["id"]] = entry
         self.version += 1
 
@@ -231,5 +230,5 @@ class Backend:
                 raise ApiFailure.invalid("body: must be a non-empty array of {id}")
             ids = [item.get("id") if isinstance(item, dict) else None for item in body]
             for entry_id in ids:
-                self._find(account_id, "domains", str(entry_id))
+                self.find_entry(account_id, "domains", str(entry_id))
             return [self.delete(account_id, "domains", str(entry_id)) for entry_id in ids]

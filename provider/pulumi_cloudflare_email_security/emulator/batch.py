@@ -55,21 +55,22 @@ def run_batch(backend: Backend, account_id: str, collection: str, body: Any) -> 
 
     planned_deletes = [str(item["id"]) for item in parts["deletes"]]
     for entry_id in planned_deletes:
-        backend._find(account_id, collection, entry_id)
+        backend.find_entry(account_id, collection, entry_id)
     changed: list[tuple[str, Entry]] = []
-    for name, replace in (("patches", False), ("puts", True)):
+    for name in ("patches", "puts"):
+        reset = openapi.properties_of(item_schemas[name]["items"]) if name in item_schemas and name == "puts" else {}
         for item in parts[name]:
             fields = {k: v for k, v in item.items() if k != "id"}
-            merged = backend._validated_change(account_id, collection, str(item["id"]), fields, {}, replace=replace)
+            merged = backend.prepare_change(account_id, collection, str(item["id"]), fields, reset=reset)
             changed.append((name, merged))
-    created = [backend._validated_new(account_id, collection, item) for item in parts["posts"]]
+    created = [backend.prepare_create(account_id, collection, item) for item in parts["posts"]]
 
     result: dict[str, list[Any]] = {name: [] for name in PARTS if name in item_schemas}
     for entry_id in planned_deletes:
         result["deletes"].append(backend.delete(account_id, collection, entry_id))
     for name, merged in changed:
-        result[name].append(backend._commit_change(account_id, collection, merged))
+        result[name].append(backend.commit_change(account_id, collection, merged))
     for entry in created:
-        backend._insert(account_id, collection, entry)
+        backend.insert_entry(account_id, collection, entry)
         result["posts"].append(copy.deepcopy(entry))
     return result

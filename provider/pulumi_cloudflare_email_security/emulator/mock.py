@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from types import TracebackType
-from typing import Any, TypeVar
 
 import httpx
 import respx
@@ -14,8 +13,6 @@ from ..credentials import CLOUDFLARE_API_URL
 from .backend import Backend
 from .httpx_adapter import answer
 from .routes import Router
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class mock_cloudflare(contextlib.ContextDecorator):
