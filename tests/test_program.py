@@ -6,6 +6,7 @@ import runpy
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
 
@@ -19,6 +20,18 @@ ALLOW_POLICY_TYPE = "pulumi-python:dynamic/cloudflare-email-security:AllowPolicy
 def run_root_program() -> list[object]:
     runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
     return []
+
+
+@pytest.mark.parametrize("project_file", [ROOT / "Pulumi.yaml", *sorted((ROOT / "examples").glob("*/Pulumi.yaml"))])
+def test_project_files_are_valid_for_the_cli(project_file: Path) -> None:
+    project = yaml.safe_load(project_file.read_text())
+    assert project["runtime"]["name"] == "python"
+    venv = project_file.parent / project["runtime"]["options"]["virtualenv"]
+    assert venv.resolve() == (ROOT / ".venv").resolve(), "the CLI must run the program in the project's venv"
+    for key, value in (project.get("config") or {}).items():
+        # The CLI refuses a type on a key outside the project's own namespace.
+        if ":" in key and not key.startswith(f"{project['name']}:"):
+            assert not (isinstance(value, dict) and "type" in value), key
 
 
 def test_root_program_registers_valid_allow_policies() -> None:
