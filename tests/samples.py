@@ -15,16 +15,51 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
         "verify_sender": True,
         "comments": "Partner mail relay",
     },
+    "BlockedSender": {
+        "pattern": "bad-actor.example",
+        "pattern_type": "DOMAIN",
+        "is_regex": False,
+        "comments": "Known phishing source",
+    },
+    "TrustedDomain": {
+        "pattern": "newly-acquired.example",
+        "is_recent": True,
+        "is_similarity": False,
+        "is_regex": False,
+        "comments": "Acquisition, registered last month",
+    },
+    "ImpersonationRegistryEntry": {
+        "name": "Dana Chief",
+        "email": "dana.chief@corp.example",
+        "is_email_regex": False,
+        "comments": "CEO",
+    },
+    "SendingDomainRestriction": {
+        "domain": "bank.example",
+        "exclude": ["legacy.bank.example"],
+        "comments": "Bank mail must use TLS",
+    },
+    "UrlIgnorePattern": {"pattern": "https://intranet.corp.example/*", "comments": "Internal links"},
 }
 """A valid set of inputs (account aside) for each type."""
 
 CHANGED_INPUTS: dict[str, dict[str, Any]] = {
     "AllowPolicy": {"comments": "Partner relay, reviewed", "verify_sender": False},
+    "BlockedSender": {"comments": "Known phishing source, reported twice"},
+    "TrustedDomain": {"is_similarity": True},
+    "ImpersonationRegistryEntry": {"name": "Dana Chief (CEO)"},
+    "SendingDomainRestriction": {"exclude": ["legacy.bank.example", "old.bank.example"]},
+    "UrlIgnorePattern": {"comments": "Internal links, reviewed"},
 }
 """A valid change to apply with an update, for each type."""
 
 OUT_OF_BAND_EDIT: dict[str, dict[str, Any]] = {
     "AllowPolicy": {"is_acceptable_sender": True},
+    "BlockedSender": {"is_regex": True},
+    "TrustedDomain": {"is_recent": False},
+    "ImpersonationRegistryEntry": {"comments": "edited in the dashboard"},
+    "SendingDomainRestriction": {"exclude": []},
+    "UrlIgnorePattern": {"pattern": "https://intranet.corp.example/public/*"},
 }
 """A change someone makes outside Pulumi (through the API), for each type."""
 

@@ -20,8 +20,8 @@ from .samples import CHANGED_INPUTS, SAMPLE_INPUTS
 DEPRECATED_INPUTS = {"is_sender", "is_spoof", "is_recipient", "external_directory_node_id"}
 
 
-def inputs_of(name: str, **changes: Any) -> dict[str, Any]:
-    return {"account_id": ACCOUNT_ID, **SAMPLE_INPUTS[name], **changes}
+def inputs_of(type_name: str, /, **changes: Any) -> dict[str, Any]:
+    return {"account_id": ACCOUNT_ID, **SAMPLE_INPUTS[type_name], **changes}
 
 
 def failures_of(name: str, news: dict[str, Any]) -> dict[str, str]:
@@ -42,12 +42,14 @@ def test_declaration_matches_the_spec(settings_type_name: str) -> None:
     assert spec.id_param == api.id_param
     create_schema = openapi.resolve(api.collection_bodies["post"] or {})
     writable = {k: v for k, v in openapi.properties_of(create_schema).items() if not v.get("readOnly")}
-    assert set(spec.fields) == set(writable) - DEPRECATED_INPUTS
+    assert set(spec.fields) == set(writable) - DEPRECATED_INPUTS - set(spec.api_managed)
+    assert set(spec.api_managed) <= set(spec.computed)
     assert set(spec.deprecated_inputs) == set(writable) & DEPRECATED_INPUTS
     required = {n for n in spec.fields if spec.required(n)}
     assert required == set(create_schema.get("required", [])) - DEPRECATED_INPUTS
     entry = api.entry_properties
-    assert set(spec.computed) <= set(entry) and all(entry[c].get("readOnly") for c in spec.computed)
+    assert set(spec.computed) <= set(entry)
+    assert all(entry[c].get("readOnly") for c in spec.computed if c not in spec.api_managed)
     assert set(spec.natural_key) <= set(spec.fields)
     batch = api.batch_body["properties"] if api.batch_body else {}
     assert set(spec.batch_parts) == set(batch)
@@ -135,8 +137,8 @@ def test_integral_floats_become_ints() -> None:
 # --- diff --------------------------------------------------------------------------------------------
 
 
-def outputs_of(name: str, **changes: Any) -> dict[str, Any]:
-    return {**inputs_of(name), "created_at": "t0", "modified_at": "t1", "__provider": "old-pickle", **changes}
+def outputs_of(type_name: str, /, **changes: Any) -> dict[str, Any]:
+    return {**inputs_of(type_name), "created_at": "t0", "modified_at": "t1", "__provider": "old-pickle", **changes}
 
 
 def test_no_diff_when_only_the_pickle_or_computed_fields_differ(settings_type_name: str) -> None:

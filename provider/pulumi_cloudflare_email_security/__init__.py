@@ -23,19 +23,29 @@ from .errors import (
 )
 from .resource import default_account_id
 from .settings.allow_policy import AllowPolicy
+from .settings.blocked_sender import BlockedSender
+from .settings.impersonation_registry import ImpersonationRegistryEntry
+from .settings.sending_domain_restriction import SendingDomainRestriction
+from .settings.trusted_domain import TrustedDomain
+from .settings.url_ignore_pattern import UrlIgnorePattern
 
 __all__ = [
     "AllowPolicy",
     "AuthenticationError",
+    "BlockedSender",
     "CloudflareAPIError",
     "CloudflareClient",
     "ConfigurationError",
     "EmailSecurityError",
+    "ImpersonationRegistryEntry",
     "InputError",
     "NotFoundError",
     "RateLimitedError",
+    "SendingDomainRestriction",
     "ServerError",
     "TransportError",
+    "TrustedDomain",
+    "UrlIgnorePattern",
     "ValidationError",
     "default_account_id",
 ]

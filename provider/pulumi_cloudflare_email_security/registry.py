@@ -1,17 +1,31 @@
-"""Every settings type this package manages, by resource class name."""
+"""Every settings type this package manages: one entry per type, its provider and resource class."""
 
 from __future__ import annotations
 
 from .engine import SettingsProvider
 from .resource import SettingsResource
-from .settings.allow_policy import ALLOW_POLICY, AllowPolicy, AllowPolicyProvider
+from .settings.allow_policy import AllowPolicy, AllowPolicyProvider
 from .settings.base import SettingsType
+from .settings.blocked_sender import BlockedSender, BlockedSenderProvider
+from .settings.impersonation_registry import ImpersonationRegistryEntry, ImpersonationRegistryEntryProvider
+from .settings.sending_domain_restriction import SendingDomainRestriction, SendingDomainRestrictionProvider
+from .settings.trusted_domain import TrustedDomain, TrustedDomainProvider
+from .settings.url_ignore_pattern import UrlIgnorePattern, UrlIgnorePatternProvider
 
-SETTINGS_TYPES: dict[str, SettingsType] = {spec.resource_name: spec for spec in (ALLOW_POLICY,)}
-"""The declaration of each settings type."""
+_ENTRIES: tuple[tuple[type[SettingsProvider], type[SettingsResource]], ...] = (
+    (AllowPolicyProvider, AllowPolicy),
+    (BlockedSenderProvider, BlockedSender),
+    (TrustedDomainProvider, TrustedDomain),
+    (ImpersonationRegistryEntryProvider, ImpersonationRegistryEntry),
+    (SendingDomainRestrictionProvider, SendingDomainRestriction),
+    (UrlIgnorePatternProvider, UrlIgnorePattern),
+)
 
-PROVIDERS: dict[str, type[SettingsProvider]] = {"AllowPolicy": AllowPolicyProvider}
+PROVIDERS: dict[str, type[SettingsProvider]] = {p.settings_type.resource_name: p for p, _ in _ENTRIES}
 """The provider class of each settings type (at a stable import path: pickles refer to it)."""
 
-RESOURCES: dict[str, type[SettingsResource]] = {"AllowPolicy": AllowPolicy}
+SETTINGS_TYPES: dict[str, SettingsType] = {name: p.settings_type for name, p in PROVIDERS.items()}
+"""The declaration of each settings type."""
+
+RESOURCES: dict[str, type[SettingsResource]] = {p.settings_type.resource_name: r for p, r in _ENTRIES}
 """The resource class of each settings type."""

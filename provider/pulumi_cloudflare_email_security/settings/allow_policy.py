@@ -5,40 +5,25 @@ API collection ``allow_policies`` (id ``policy_id``).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 import pulumi
-import pydantic
 
 from ..engine import SettingsProvider
-from ..formats import pattern_problem
 from ..resource import MODULE, SettingsResource
-from .base import CrossCheck, SettingsType
-from .fields import Comments, Pattern, StrictModel
+from .base import SettingsType
+from .fields import Comments, Pattern, PatternType, StrictModel, pattern_fits_type
 
 
 class AllowPolicyArgs(StrictModel):
     """The writable fields of an allow policy."""
 
     pattern: Pattern
-    pattern_type: Annotated[Literal["EMAIL", "DOMAIN", "IP"], pydantic.BeforeValidator(lambda v: _writable(v))]
+    pattern_type: PatternType
     is_trusted_sender: bool
     is_acceptable_sender: bool
     is_exempt_recipient: bool
     is_regex: bool
     verify_sender: bool
     comments: Comments = None
-
-
-def _writable(pattern_type: object) -> object:
-    if pattern_type == "UNKNOWN":
-        raise ValueError("UNKNOWN is deprecated and cannot be set; use EMAIL, DOMAIN or IP")
-    return pattern_type
-
-
-def _pattern_fits_type(values: object) -> str | None:
-    assert isinstance(values, dict)
-    return pattern_problem(values["pattern"], values["pattern_type"], values["is_regex"])
 
 
 ALLOW_POLICY = SettingsType(
@@ -53,7 +38,7 @@ ALLOW_POLICY = SettingsType(
         "is_spoof": "is_acceptable_sender",
         "is_recipient": "is_exempt_recipient",
     },
-    cross_checks=(CrossCheck(("pattern", "pattern_type", "is_regex"), "pattern", _pattern_fits_type),),
+    cross_checks=(pattern_fits_type,),
 )
 
 

@@ -80,6 +80,8 @@ class SettingsType:
     id_param: str
     args_model: type[pydantic.BaseModel]
     computed: tuple[str, ...] = ("created_at", "modified_at")
+    api_managed: tuple[str, ...] = ()
+    """Fields the API accepts on writes but this package leaves to Cloudflare (reported as outputs)."""
     replace_on: tuple[str, ...] = (ACCOUNT_ID,)
     natural_key: tuple[str, ...] = ()
     batch_parts: tuple[str, ...] = ()

@@ -1,0 +1,82 @@
+"""Blocked senders: mail from a matching sender is always blocked.
+
+API collection ``block_senders`` (id ``pattern_id``).
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from ..engine import SettingsProvider
+from ..resource import MODULE, SettingsResource
+from .base import SettingsType
+from .fields import Comments, Pattern, PatternType, StrictModel, pattern_fits_type
+
+
+class BlockedSenderArgs(StrictModel):
+    """The writable fields of a blocked sender."""
+
+    pattern: Pattern
+    pattern_type: PatternType
+    is_regex: bool
+    comments: Comments = None
+
+
+BLOCKED_SENDER = SettingsType(
+    resource_name="BlockedSender",
+    collection="block_senders",
+    id_param="pattern_id",
+    args_model=BlockedSenderArgs,
+    natural_key=("pattern", "pattern_type", "is_regex"),
+    batch_parts=("deletes", "patches", "puts", "posts"),
+    cross_checks=(pattern_fits_type,),
+)
+
+
+class BlockedSenderProvider(SettingsProvider):
+    """The dynamic provider of :class:`BlockedSender` (pickled by reference: keep this import path)."""
+
+    settings_type = BLOCKED_SENDER
+
+
+class BlockedSender(SettingsResource, module=MODULE, name="BlockedSender"):
+    """A blocked sender: mail from senders matching ``pattern`` is blocked.
+
+    Outputs: every input, and ``created_at`` / ``modified_at``. The resource id is the entry's id.
+    """
+
+    account_id: pulumi.Output[str]
+    """The Cloudflare account id. Changing it replaces the entry."""
+    pattern: pulumi.Output[str]
+    """An email address, a domain, an IPv4 address or CIDR, or a regex (1-1024 characters)."""
+    pattern_type: pulumi.Output[str]
+    """``EMAIL``, ``DOMAIN`` or ``IP``: what ``pattern`` matches."""
+    is_regex: pulumi.Output[bool]
+    """``pattern`` is a regular expression."""
+    comments: pulumi.Output[str | None]
+    """Free-form notes (up to 1024 characters)."""
+    created_at: pulumi.Output[str]
+    """When the entry was created (API timestamp)."""
+    modified_at: pulumi.Output[str]
+    """When the entry was last modified (API timestamp)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        pattern: pulumi.Input[str],
+        pattern_type: pulumi.Input[str],
+        is_regex: pulumi.Input[bool],
+        comments: pulumi.Input[str] | None = None,
+        account_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a blocked sender; ``account_id`` defaults as :func:`default_account_id` says."""
+        args = {
+            "account_id": account_id,
+            "pattern": pattern,
+            "pattern_type": pattern_type,
+            "is_regex": is_regex,
+            "comments": comments,
+        }
+        super().__init__(BlockedSenderProvider(), resource_name, args, opts)

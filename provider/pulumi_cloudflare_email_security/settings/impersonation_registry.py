@@ -1,0 +1,106 @@
+"""Impersonation registry: people whose names and addresses impostors are likely to use.
+
+API collection ``impersonation_registry`` (id ``impersonation_registry_id``). Entries synced from a directory
+(provenance other than ``A1S_INTERNAL``) are read-only in the API; entries this package creates are internal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import pulumi
+import pydantic
+
+from ..engine import SettingsProvider
+from ..formats import EMAIL_RE, regex_problem
+from ..resource import MODULE, SettingsResource
+from .base import CrossCheck, SettingsType
+from .fields import StrictModel, UnlimitedComments
+
+
+class ImpersonationRegistryArgs(StrictModel):
+    """The writable fields of an impersonation registry entry that a program manages."""
+
+    name: Annotated[str, pydantic.StringConstraints(min_length=1, max_length=1024)]
+    email: Annotated[str, pydantic.StringConstraints(min_length=1)]
+    is_email_regex: bool
+    comments: UnlimitedComments = None
+
+
+def _email_fits(values: Mapping[str, Any]) -> str | None:
+    email = values["email"]
+    if values["is_email_regex"]:
+        return regex_problem(email)
+    if not EMAIL_RE.match(email):
+        return f"must be an email address such as ceo@example.com, or a regex with is_email_regex (got {email!r})"
+    return None
+
+
+IMPERSONATION_REGISTRY = SettingsType(
+    resource_name="ImpersonationRegistryEntry",
+    collection="impersonation_registry",
+    id_param="impersonation_registry_id",
+    args_model=ImpersonationRegistryArgs,
+    computed=("created_at", "modified_at", "provenance", "directory_id", "directory_node_id"),
+    api_managed=("provenance", "directory_id", "directory_node_id"),
+    natural_key=("email",),
+    deprecated_inputs={"external_directory_node_id": "directory_node_id (set by directory sync)"},
+    cross_checks=(CrossCheck(("email", "is_email_regex"), "email", _email_fits),),
+)
+
+
+class ImpersonationRegistryEntryProvider(SettingsProvider):
+    """The dynamic provider of :class:`ImpersonationRegistryEntry` (pickled by reference: keep this path)."""
+
+    settings_type = IMPERSONATION_REGISTRY
+
+
+class ImpersonationRegistryEntry(SettingsResource, module=MODULE, name="ImpersonationRegistryEntry"):
+    """An impersonation registry entry: mail that pretends to come from ``name`` / ``email`` is flagged.
+
+    Outputs: every input, ``created_at`` / ``modified_at``, and the directory-sync fields ``provenance``
+    (``A1S_INTERNAL`` for entries created here), ``directory_id`` and ``directory_node_id``.
+    """
+
+    account_id: pulumi.Output[str]
+    """The Cloudflare account id. Changing it replaces the entry."""
+    name: pulumi.Output[str]
+    """The person's display name (1-1024 characters)."""
+    email: pulumi.Output[str]
+    """The person's address, or a regex when ``is_email_regex``."""
+    is_email_regex: pulumi.Output[bool]
+    """``email`` is a regular expression."""
+    comments: pulumi.Output[str | None]
+    """Free-form notes."""
+    provenance: pulumi.Output[str]
+    """Where the entry comes from: ``A1S_INTERNAL`` or a directory integration."""
+    directory_id: pulumi.Output[int | None]
+    """The directory the entry is synced from, if any."""
+    directory_node_id: pulumi.Output[int | None]
+    """The directory node the entry is synced from, if any."""
+    created_at: pulumi.Output[str]
+    """When the entry was created (API timestamp)."""
+    modified_at: pulumi.Output[str]
+    """When the entry was last modified (API timestamp)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        name: pulumi.Input[str],
+        email: pulumi.Input[str],
+        is_email_regex: pulumi.Input[bool],
+        comments: pulumi.Input[str] | None = None,
+        account_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare an impersonation registry entry; ``account_id`` defaults as :func:`default_account_id` says."""
+        args = {
+            "account_id": account_id,
+            "name": name,
+            "email": email,
+            "is_email_regex": is_email_regex,
+            "comments": comments,
+        }
+        super().__init__(ImpersonationRegistryEntryProvider(), resource_name, args, opts)

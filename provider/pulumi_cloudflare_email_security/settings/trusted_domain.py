@@ -1,0 +1,87 @@
+"""Trusted domains: domains exempt from the "recently registered" and "lookalike" detections.
+
+API collection ``trusted_domains`` (id ``trusted_domain_id``).
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from ..engine import SettingsProvider
+from ..resource import MODULE, SettingsResource
+from .base import SettingsType
+from .fields import Comments, Pattern, StrictModel, regex_compiles
+
+
+class TrustedDomainArgs(StrictModel):
+    """The writable fields of a trusted domain."""
+
+    pattern: Pattern
+    is_recent: bool
+    is_similarity: bool
+    is_regex: bool
+    comments: Comments = None
+
+
+TRUSTED_DOMAIN = SettingsType(
+    resource_name="TrustedDomain",
+    collection="trusted_domains",
+    id_param="trusted_domain_id",
+    args_model=TrustedDomainArgs,
+    natural_key=("pattern",),
+    batch_parts=("deletes", "patches", "puts", "posts"),
+    cross_checks=(regex_compiles,),
+)
+
+
+class TrustedDomainProvider(SettingsProvider):
+    """The dynamic provider of :class:`TrustedDomain` (pickled by reference: keep this import path)."""
+
+    settings_type = TRUSTED_DOMAIN
+
+
+class TrustedDomain(SettingsResource, module=MODULE, name="TrustedDomain"):
+    """A trusted domain: exempt from the recent-domain and/or lookalike-domain detections.
+
+    Outputs: every input, and ``created_at`` / ``modified_at``. The resource id is the entry's id.
+    """
+
+    account_id: pulumi.Output[str]
+    """The Cloudflare account id. Changing it replaces the entry."""
+    pattern: pulumi.Output[str]
+    """The domain, or a regex when ``is_regex`` (1-1024 characters)."""
+    is_recent: pulumi.Output[bool]
+    """Exempt from the "recently registered domain" detection."""
+    is_similarity: pulumi.Output[bool]
+    """Exempt from the "lookalike (similar) domain" detection."""
+    is_regex: pulumi.Output[bool]
+    """``pattern`` is a regular expression."""
+    comments: pulumi.Output[str | None]
+    """Free-form notes (up to 1024 characters)."""
+    created_at: pulumi.Output[str]
+    """When the entry was created (API timestamp)."""
+    modified_at: pulumi.Output[str]
+    """When the entry was last modified (API timestamp)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        pattern: pulumi.Input[str],
+        is_recent: pulumi.Input[bool],
+        is_similarity: pulumi.Input[bool],
+        is_regex: pulumi.Input[bool],
+        comments: pulumi.Input[str] | None = None,
+        account_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a trusted domain; ``account_id`` defaults as :func:`default_account_id` says."""
+        args = {
+            "account_id": account_id,
+            "pattern": pattern,
+            "is_recent": is_recent,
+            "is_similarity": is_similarity,
+            "is_regex": is_regex,
+            "comments": comments,
+        }
+        super().__init__(TrustedDomainProvider(), resource_name, args, opts)
