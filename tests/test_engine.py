@@ -13,6 +13,7 @@ from pulumi.output import Unknown
 from pulumi_cloudflare_email_security.emulator import mock_cloudflare, openapi
 from pulumi_cloudflare_email_security.registry import PROVIDERS, SETTINGS_TYPES
 from pulumi_cloudflare_email_security.settings.base import UNKNOWN
+from pulumi_cloudflare_email_security.settings.checking import check_inputs
 
 from .conftest import ACCOUNT_ID, OTHER_ACCOUNT_ID
 from .samples import CHANGED_INPUTS, SAMPLE_INPUTS
@@ -25,7 +26,7 @@ def inputs_of(type_name: str, /, **changes: Any) -> dict[str, Any]:
 
 
 def failures_of(name: str, news: dict[str, Any]) -> dict[str, str]:
-    _, failures = SETTINGS_TYPES[name].check(news)
+    _, failures = check_inputs(SETTINGS_TYPES[name], news)
     return {f.property: f.reason for f in failures}
 
 
@@ -75,14 +76,14 @@ def _flatten_args(annotation: Any) -> list[Any]:
 
 
 def test_valid_inputs_pass(settings_type_name: str) -> None:
-    checked, failures = SETTINGS_TYPES[settings_type_name].check(inputs_of(settings_type_name))
+    checked, failures = check_inputs(SETTINGS_TYPES[settings_type_name], inputs_of(settings_type_name))
     assert failures == []
     assert checked == {k: v for k, v in checked.items() if k in SETTINGS_TYPES[settings_type_name].inputs}
 
 
 def test_computed_placeholders_and_the_pickle_are_not_inputs(settings_type_name: str) -> None:
     news = {**inputs_of(settings_type_name), "__provider": "x", "created_at": None, "modified_at": None}
-    checked, failures = SETTINGS_TYPES[settings_type_name].check(news)
+    checked, failures = check_inputs(SETTINGS_TYPES[settings_type_name], news)
     assert failures == [] and "__provider" not in checked and "created_at" not in checked
 
 
@@ -109,7 +110,7 @@ def test_unknown_values_are_not_checked(settings_type_name: str) -> None:
     spec = SETTINGS_TYPES[settings_type_name]
     for value in (UNKNOWN, Unknown()):
         news = {k: value for k in spec.inputs}
-        assert spec.check(news)[1] == []
+        assert check_inputs(spec, news)[1] == []
 
 
 def test_allow_policy_specific_rules() -> None:
@@ -164,7 +165,7 @@ def test_leaving_out_a_clearable_field_clears_it() -> None:
     provider, spec = PROVIDERS["AllowPolicy"](), SETTINGS_TYPES["AllowPolicy"]
     news = {k: v for k, v in inputs_of("AllowPolicy").items() if k != "comments"}
     assert provider.diff("id", outputs_of("AllowPolicy"), news).changes is True
-    assert spec.update_body(spec.check(news)[0])["comments"] is None
+    assert spec.update_body(check_inputs(spec, news)[0])["comments"] is None
     assert provider.diff("id", outputs_of("AllowPolicy", comments=None), news).changes is False
 
 
@@ -188,12 +189,12 @@ def test_providers_pickle_by_reference(settings_type_name: str) -> None:
 
 def test_crud(settings_type_name: str, cloudflare: mock_cloudflare) -> None:
     provider, spec = PROVIDERS[settings_type_name](), SETTINGS_TYPES[settings_type_name]
-    checked, _ = spec.check(inputs_of(settings_type_name))
+    checked, _ = check_inputs(spec, inputs_of(settings_type_name))
     created = provider.create(checked)
     assert created.outs is not None and created.outs["created_at"]
     read = provider.read(created.id, created.outs)
     assert read.id == created.id and read.outs == created.outs
-    news, _ = spec.check(inputs_of(settings_type_name, **CHANGED_INPUTS[settings_type_name]))
+    news, _ = check_inputs(spec, inputs_of(settings_type_name, **CHANGED_INPUTS[settings_type_name]))
     updated = provider.update(created.id, created.outs, news)
     assert updated.outs is not None
     assert provider.read(created.id, created.outs).outs == updated.outs

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
+from pulumi_cloudflare_email_security.settings.checking import check_inputs
 
 from .conftest import ACCOUNT_ID
 from .registration import register
@@ -41,7 +42,7 @@ def test_root_program_registers_valid_allow_policies() -> None:
     spec = SETTINGS_TYPES["AllowPolicy"]
     for name, inputs in mocks.resources.items():
         assert inputs["account_id"] == ACCOUNT_ID, name
-        failures = spec.check(inputs)[1]
+        failures = check_inputs(spec, inputs)[1]
         assert failures == [], (name, failures)
         assert "apiToken" not in repr(inputs)
     patterns = {inputs["pattern_type"] for inputs in mocks.resources.values()}
@@ -60,7 +61,7 @@ def test_examples_register_valid_resources(example: str) -> None:
     assert mocks.resources, f"{example} registers nothing"
     for name, inputs in mocks.resources.items():
         kind = mocks.types[name].rsplit(":", 1)[-1]
-        assert SETTINGS_TYPES[kind].check(inputs)[1] == [], name
+        assert check_inputs(SETTINGS_TYPES[kind], inputs)[1] == [], name
 
 
 def test_account_id_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,5 +80,5 @@ def test_without_an_account_the_check_names_the_field() -> None:
     mocks = register(run_root_program, config={})
     spec = SETTINGS_TYPES["AllowPolicy"]
     for inputs in mocks.resources.values():
-        failures = {f.property: f.reason for f in spec.check(inputs)[1]}
+        failures = {f.property: f.reason for f in check_inputs(spec, inputs)[1]}
         assert failures["account_id"].startswith("account_id: is required")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
+import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -21,10 +22,12 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from .adoption import fetch_for_adoption, find_by_key, refuse_unmanageable, single_match
 from .client import CloudflareClient, settings_path
 from .credentials import CONFIG_NAMESPACE, remember_stack_config
 from .errors import NotFoundError
-from .settings.base import ACCOUNT_ID, SettingsType
+from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPT_ID, ADOPTED, SettingsType
+from .settings.checking import check_inputs, split_entry_id
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ class SettingsProvider(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs before any API call; unknown values (in a preview) pass unchecked."""
-        inputs, failures = self.settings_type.check(news)
+        inputs, failures = check_inputs(self.settings_type, news)
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -73,29 +76,60 @@ class SettingsProvider(ResourceProvider):
         return settings_path(account_id, self.settings_type.collection, *rest)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """POST the entry; outputs are the inputs plus what the API computed."""
+        """POST the entry, or take over an existing one (GET + PATCH, never a POST) when asked to."""
+        spec, client = self.settings_type, self.client()
+        account_id = str(props[ACCOUNT_ID])
+        adopt_id = props.get(ADOPT_ID)
+        if adopt_id:
+            return self._adopt(client, account_id, split_entry_id(str(adopt_id))[1], props)
+        if props.get(ADOPT_EXISTING) or spec.adopt_by_key_on_create:
+            matches = find_by_key(client, spec, account_id, props)
+            if matches or not spec.adopt_by_key_on_create:
+                return self._adopt(client, account_id, single_match(spec, account_id, props, matches), props)
+        entry = client.post(self._path(account_id), spec.create_body(props))
+        return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry, adopted=False))
+
+    def _adopt(self, client: CloudflareClient, account_id: str, entry_id: str, props: dict[str, Any]) -> CreateResult:
         spec = self.settings_type
-        entry = self.client().post(self._path(props[ACCOUNT_ID]), spec.create_body(props))
-        return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry))
+        fetch_for_adoption(client, spec, account_id, entry_id)
+        entry = client.patch(self._path(account_id, entry_id), spec.update_body(props))
+        logger.info("%s adopted existing entry %s", spec.resource_name, entry_id)
+        return CreateResult(entry_id, spec.outputs_after_write(props, entry, adopted=True))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """GET the entry as it is now; a 404 tells the engine it is gone."""
-        account_id = str(props[ACCOUNT_ID])
+        """GET the entry as it is now; a 404 tells the engine it is gone. Accepts ``<account_id>/<id>``."""
+        named_account, entry_id = split_entry_id(id_)
+        account_id = named_account or str(props[ACCOUNT_ID])
         try:
-            entry = self.client().get(self._path(account_id, id_))
+            entry = self.client().get(self._path(account_id, entry_id))
         except NotFoundError:
             return ReadResult(None, {})
-        return ReadResult(id_, self.settings_type.outputs_from_entry(account_id, entry))
+        recorded = {**props, ACCOUNT_ID: account_id}
+        return ReadResult(entry_id, self.settings_type.outputs_from_entry(recorded, entry))
 
-    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """PATCH every declared value, so drift in fields the program did not touch is repaired too."""
         spec = self.settings_type
+        refuse_unmanageable(spec, {**olds, "id": id_}, spec.resource_name)
         entry = self.client().patch(self._path(news[ACCOUNT_ID], id_), spec.update_body(news))
-        return UpdateResult(spec.outputs_after_write(news, entry))
+        return UpdateResult(spec.outputs_after_write(news, entry, adopted=bool(olds.get(ADOPTED))))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        """DELETE the entry; one that is already gone counts as deleted."""
+        """DELETE the entry; one that is already gone counts as deleted.
+
+        Types that release adopted entries (protected domains) only forget an adopted entry unless the
+        program opted in to deleting it.
+        """
+        spec = self.settings_type
+        opt_in = spec.release_adopted_unless
+        if opt_in and props.get(ADOPTED) and not props.get(opt_in):
+            message = (
+                f"{spec.resource_name} {id_} was adopted, not created, by this stack: released from the stack "
+                f"and left in place in Cloudflare (set {opt_in}=True to remove it on destroy)"
+            )
+            pulumi.log.warn(message)
+            return
         try:
             self.client().delete(self._path(str(props[ACCOUNT_ID]), id_))
         except NotFoundError:
-            logger.info("%s %s was already gone", self.settings_type.resource_name, id_)
+            logger.info("%s %s was already gone", spec.resource_name, id_)

@@ -42,5 +42,5 @@ class SettingsResource(pulumi.dynamic.Resource):
         props: dict[str, Any] = dict(args)
         if props.get("account_id") is None:
             props["account_id"] = default_account_id()
-        props.update({name: None for name in provider.settings_type.computed})
+        props.update({name: None for name in (*provider.settings_type.computed, "adopted")})
         super().__init__(provider, resource_name, props, opts)

@@ -75,6 +75,8 @@ class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
     """Free-form notes (up to 1024 characters)."""
     created_at: pulumi.Output[str]
     """When the policy was created (API timestamp)."""
+    adopted: pulumi.Output[bool]
+    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
     modified_at: pulumi.Output[str]
     """When the policy was last modified (API timestamp)."""
 
@@ -91,11 +93,20 @@ class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
         verify_sender: pulumi.Input[bool],
         comments: pulumi.Input[str] | None = None,
         account_id: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare an allow policy; ``account_id`` defaults as :func:`default_account_id` says."""
+        """Declare an allow policy.
+
+        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
+        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
+        already exists instead of creating one.
+        """
         args = {
             "account_id": account_id,
+            "adopt_id": adopt_id,
+            "adopt_existing": adopt_existing,
             "pattern": pattern,
             "pattern_type": pattern_type,
             "is_trusted_sender": is_trusted_sender,

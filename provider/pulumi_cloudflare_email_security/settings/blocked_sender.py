@@ -57,6 +57,8 @@ class BlockedSender(SettingsResource, module=MODULE, name="BlockedSender"):
     """Free-form notes (up to 1024 characters)."""
     created_at: pulumi.Output[str]
     """When the entry was created (API timestamp)."""
+    adopted: pulumi.Output[bool]
+    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
     modified_at: pulumi.Output[str]
     """When the entry was last modified (API timestamp)."""
 
@@ -69,11 +71,20 @@ class BlockedSender(SettingsResource, module=MODULE, name="BlockedSender"):
         is_regex: pulumi.Input[bool],
         comments: pulumi.Input[str] | None = None,
         account_id: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare a blocked sender; ``account_id`` defaults as :func:`default_account_id` says."""
+        """Declare a blocked sender.
+
+        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
+        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
+        already exists instead of creating one.
+        """
         args = {
             "account_id": account_id,
+            "adopt_id": adopt_id,
+            "adopt_existing": adopt_existing,
             "pattern": pattern,
             "pattern_type": pattern_type,
             "is_regex": is_regex,

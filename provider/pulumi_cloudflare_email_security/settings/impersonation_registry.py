@@ -81,6 +81,8 @@ class ImpersonationRegistryEntry(SettingsResource, module=MODULE, name="Imperson
     """The directory node the entry is synced from, if any."""
     created_at: pulumi.Output[str]
     """When the entry was created (API timestamp)."""
+    adopted: pulumi.Output[bool]
+    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
     modified_at: pulumi.Output[str]
     """When the entry was last modified (API timestamp)."""
 
@@ -93,11 +95,20 @@ class ImpersonationRegistryEntry(SettingsResource, module=MODULE, name="Imperson
         is_email_regex: pulumi.Input[bool],
         comments: pulumi.Input[str] | None = None,
         account_id: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare an impersonation registry entry; ``account_id`` defaults as :func:`default_account_id` says."""
+        """Declare an impersonation registry entry.
+
+        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
+        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
+        already exists instead of creating one.
+        """
         args = {
             "account_id": account_id,
+            "adopt_id": adopt_id,
+            "adopt_existing": adopt_existing,
             "name": name,
             "email": email,
             "is_email_regex": is_email_regex,

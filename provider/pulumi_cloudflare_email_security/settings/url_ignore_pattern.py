@@ -50,6 +50,8 @@ class UrlIgnorePattern(SettingsResource, module=MODULE, name="UrlIgnorePattern")
     """Free-form notes (up to 1024 characters)."""
     created_at: pulumi.Output[str]
     """When the entry was created (API timestamp)."""
+    adopted: pulumi.Output[bool]
+    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
     modified_at: pulumi.Output[str]
     """When the entry was last modified (API timestamp)."""
 
@@ -60,8 +62,21 @@ class UrlIgnorePattern(SettingsResource, module=MODULE, name="UrlIgnorePattern")
         pattern: pulumi.Input[str],
         comments: pulumi.Input[str] | None = None,
         account_id: pulumi.Input[str] | None = None,
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare a URL ignore pattern; ``account_id`` defaults as :func:`default_account_id` says."""
-        args = {"account_id": account_id, "pattern": pattern, "comments": comments}
+        """Declare a URL ignore pattern.
+
+        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
+        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
+        already exists instead of creating one.
+        """
+        args = {
+            "account_id": account_id,
+            "adopt_id": adopt_id,
+            "adopt_existing": adopt_existing,
+            "pattern": pattern,
+            "comments": comments,
+        }
         super().__init__(UrlIgnorePatternProvider(), resource_name, args, opts)

@@ -1,0 +1,61 @@
+"""Finding existing entries: by id for adoption, and by natural key for adoption and after an ambiguous create."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .client import CloudflareClient, settings_path
+from .errors import InputError, NotFoundError
+from .settings.base import ADOPT_EXISTING, ADOPT_ID, SettingsType
+
+
+def describe_key(spec: SettingsType, inputs: Mapping[str, Any]) -> str:
+    """The natural key of ``inputs``, for messages: ``pattern='a.example', pattern_type='DOMAIN'``."""
+    return ", ".join(f"{k}={inputs.get(k)!r}" for k in spec.natural_key)
+
+
+def find_by_key(
+    client: CloudflareClient, spec: SettingsType, account_id: str, inputs: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Every entry of the account whose natural key equals that of ``inputs`` (all pages)."""
+    filters = {k: inputs[k] for k in spec.key_filters}
+    path = settings_path(account_id, spec.collection)
+    wanted = {k: inputs.get(k) for k in spec.natural_key}
+    return [e for e in client.iter_list(path, filters) if all(e.get(k) == v for k, v in wanted.items())]
+
+
+def fetch_for_adoption(client: CloudflareClient, spec: SettingsType, account_id: str, entry_id: str) -> dict[str, Any]:
+    """GET the entry ``adopt_id`` names, refusing one that does not exist or cannot be managed."""
+    try:
+        entry = client.get(settings_path(account_id, spec.collection, entry_id))
+    except NotFoundError:
+        raise InputError(
+            f"{ADOPT_ID}: there is no {spec.resource_name} with id {entry_id} in account {account_id}"
+        ) from None
+    refuse_unmanageable(spec, entry, ADOPT_ID)
+    return entry
+
+
+def single_match(spec: SettingsType, account_id: str, inputs: Mapping[str, Any], matches: list[dict[str, Any]]) -> str:
+    """The id of the one entry ``adopt_existing`` found; zero or several matches are errors."""
+    key = describe_key(spec, inputs)
+    if not matches:
+        raise InputError(
+            f"{ADOPT_EXISTING}: no {spec.resource_name} with {key} exists in account {account_id}; "
+            f"remove {ADOPT_EXISTING} to create it"
+        )
+    if len(matches) > 1:
+        ids = ", ".join(str(m["id"]) for m in matches)
+        raise InputError(
+            f"{ADOPT_EXISTING}: {len(matches)} entries of {spec.resource_name} have {key} ({ids}); "
+            f"name the one to adopt with {ADOPT_ID}"
+        )
+    return str(matches[0]["id"])
+
+
+def refuse_unmanageable(spec: SettingsType, entry: Mapping[str, Any], field: str) -> None:
+    """Raise when the API does not let this entry be changed (e.g. a directory-synced impersonation entry)."""
+    reason = spec.unmanageable(entry) if spec.unmanageable else None
+    if reason:
+        raise InputError(f"{field}: {spec.resource_name} {entry.get('id')} cannot be managed: {reason}")
