@@ -40,6 +40,15 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
         "comments": "Bank mail must use TLS",
     },
     "UrlIgnorePattern": {"pattern": "https://intranet.corp.example/*", "comments": "Internal links"},
+    "ProtectedDomain": {
+        "domain": "corp.example",
+        "allowed_delivery_modes": ["API"],
+        "regions": ["US", "DE"],
+        "drop_dispositions": ["MALICIOUS", "SPOOF"],
+        "ip_restrictions": [],
+        "folder": "Inbox",
+        "lookback_hops": 2,
+    },
 }
 """A valid set of inputs (account aside) for each type."""
 
@@ -50,6 +59,7 @@ CHANGED_INPUTS: dict[str, dict[str, Any]] = {
     "ImpersonationRegistryEntry": {"name": "Dana Chief (CEO)"},
     "SendingDomainRestriction": {"exclude": ["legacy.bank.example", "old.bank.example"]},
     "UrlIgnorePattern": {"comments": "Internal links, reviewed"},
+    "ProtectedDomain": {"drop_dispositions": ["MALICIOUS", "MALICIOUS-BEC", "SPOOF"], "lookback_hops": 3},
 }
 """A valid change to apply with an update, for each type."""
 
@@ -60,6 +70,7 @@ OUT_OF_BAND_EDIT: dict[str, dict[str, Any]] = {
     "ImpersonationRegistryEntry": {"comments": "edited in the dashboard"},
     "SendingDomainRestriction": {"exclude": []},
     "UrlIgnorePattern": {"pattern": "https://intranet.corp.example/public/*"},
+    "ProtectedDomain": {"regions": ["GLOBAL"]},
 }
 """A change someone makes outside Pulumi (through the API), for each type."""
 

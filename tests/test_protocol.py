@@ -127,7 +127,7 @@ def test_preview_with_unknown_inputs(
     olds = {**registered[name], "created_at": "2026-01-01T00:00:00Z", "modified_at": "2026-01-01T00:00:00Z"}
     diff = provider.diff(name, "some-id", olds, checked.inputs)
     assert diff.changes == "DIFF_SOME"
-    assert diff.replaces == ["account_id"]
+    assert diff.replaces == [f for f in ("account_id", first_field) if f in SETTINGS_TYPES[name].replace_on]
 
 
 def test_account_change_is_a_replacement(

@@ -25,6 +25,7 @@ from .resource import default_account_id
 from .settings.allow_policy import AllowPolicy
 from .settings.blocked_sender import BlockedSender
 from .settings.impersonation_registry import ImpersonationRegistryEntry
+from .settings.protected_domain import ProtectedDomain
 from .settings.sending_domain_restriction import SendingDomainRestriction
 from .settings.trusted_domain import TrustedDomain
 from .settings.url_ignore_pattern import UrlIgnorePattern
@@ -40,6 +41,7 @@ __all__ = [
     "ImpersonationRegistryEntry",
     "InputError",
     "NotFoundError",
+    "ProtectedDomain",
     "RateLimitedError",
     "SendingDomainRestriction",
     "ServerError",

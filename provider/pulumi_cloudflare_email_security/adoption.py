@@ -54,8 +54,9 @@ def single_match(spec: SettingsType, account_id: str, inputs: Mapping[str, Any],
     return str(matches[0]["id"])
 
 
-def refuse_unmanageable(spec: SettingsType, entry: Mapping[str, Any], field: str) -> None:
+def refuse_unmanageable(spec: SettingsType, entry: Mapping[str, Any], field: str | None = None) -> None:
     """Raise when the API does not let this entry be changed (e.g. a directory-synced impersonation entry)."""
     reason = spec.unmanageable(entry) if spec.unmanageable else None
     if reason:
-        raise InputError(f"{field}: {spec.resource_name} {entry.get('id')} cannot be managed: {reason}")
+        prefix = f"{field}: " if field else ""
+        raise InputError(f"{prefix}{spec.resource_name} {entry.get('id')} cannot be managed: {reason}")

@@ -110,7 +110,7 @@ class SettingsProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """PATCH every declared value, so drift in fields the program did not touch is repaired too."""
         spec = self.settings_type
-        refuse_unmanageable(spec, {**olds, "id": id_}, spec.resource_name)
+        refuse_unmanageable(spec, {**olds, "id": id_})
         entry = self.client().patch(self._path(news[ACCOUNT_ID], id_), spec.update_body(news))
         return UpdateResult(spec.outputs_after_write(news, entry, adopted=bool(olds.get(ADOPTED))))
 

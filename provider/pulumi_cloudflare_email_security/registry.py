@@ -8,6 +8,7 @@ from .settings.allow_policy import AllowPolicy, AllowPolicyProvider
 from .settings.base import SettingsType
 from .settings.blocked_sender import BlockedSender, BlockedSenderProvider
 from .settings.impersonation_registry import ImpersonationRegistryEntry, ImpersonationRegistryEntryProvider
+from .settings.protected_domain import ProtectedDomain, ProtectedDomainProvider
 from .settings.sending_domain_restriction import SendingDomainRestriction, SendingDomainRestrictionProvider
 from .settings.trusted_domain import TrustedDomain, TrustedDomainProvider
 from .settings.url_ignore_pattern import UrlIgnorePattern, UrlIgnorePatternProvider
@@ -18,6 +19,7 @@ _ENTRIES: tuple[tuple[type[SettingsProvider], type[SettingsResource]], ...] = (
     (TrustedDomainProvider, TrustedDomain),
     (ImpersonationRegistryEntryProvider, ImpersonationRegistryEntry),
     (SendingDomainRestrictionProvider, SendingDomainRestriction),
+    (ProtectedDomainProvider, ProtectedDomain),
     (UrlIgnorePatternProvider, UrlIgnorePattern),
 )
 

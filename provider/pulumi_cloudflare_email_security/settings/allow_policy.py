@@ -32,6 +32,7 @@ ALLOW_POLICY = SettingsType(
     id_param="policy_id",
     args_model=AllowPolicyArgs,
     natural_key=("pattern", "pattern_type", "is_regex"),
+    key_filters=("pattern", "pattern_type"),
     batch_parts=("deletes", "patches", "puts", "posts"),
     deprecated_inputs={
         "is_sender": "is_trusted_sender",

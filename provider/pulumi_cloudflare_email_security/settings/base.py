@@ -122,16 +122,20 @@ class SettingsType:
 
     def create_body(self, inputs: Mapping[str, Any]) -> Bag:
         """The POST body for checked inputs: every field that has a value."""
-        return {k: inputs[k] for k in self.fields if inputs.get(k) is not None}
+        return {k: integral_floats_to_ints(inputs[k]) for k in self.fields if inputs.get(k) is not None}
 
     def update_body(self, inputs: Mapping[str, Any]) -> Bag:
         """The PATCH body: every declared value, and ``null`` for clearable fields left out."""
-        return {k: inputs.get(k) for k in self.fields if inputs.get(k) is not None or self.clearable(k)}
+        return {
+            k: integral_floats_to_ints(inputs.get(k))
+            for k in self.fields
+            if inputs.get(k) is not None or self.clearable(k)
+        }
 
     def outputs_after_write(self, inputs: Mapping[str, Any], entry: Mapping[str, Any], *, adopted: bool) -> Bag:
         """Outputs after a create or update: the inputs as declared (the API's values for fields the
         program leaves to it), plus what the API computed."""
-        declared = {k: inputs.get(k) for k in self.inputs}
+        declared = {k: integral_floats_to_ints(inputs.get(k)) for k in self.inputs}
         for name in self.fields:
             if declared[name] is None and not self.clearable(name):
                 declared[name] = entry.get(name)

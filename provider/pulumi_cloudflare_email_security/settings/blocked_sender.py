@@ -28,6 +28,7 @@ BLOCKED_SENDER = SettingsType(
     id_param="pattern_id",
     args_model=BlockedSenderArgs,
     natural_key=("pattern", "pattern_type", "is_regex"),
+    key_filters=("pattern", "pattern_type"),
     batch_parts=("deletes", "patches", "puts", "posts"),
     cross_checks=(pattern_fits_type,),
 )

@@ -18,6 +18,8 @@ from ..resource import MODULE, SettingsResource
 from .base import CrossCheck, SettingsType
 from .fields import StrictModel, UnlimitedComments
 
+INTERNAL = "A1S_INTERNAL"
+
 
 class ImpersonationRegistryArgs(StrictModel):
     """The writable fields of an impersonation registry entry that a program manages."""
@@ -37,6 +39,16 @@ def _email_fits(values: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _synced_from_directory(entry: Mapping[str, Any]) -> str | None:
+    provenance = entry.get("provenance")
+    if provenance in (None, INTERNAL):
+        return None
+    return (
+        f"it is synced from a directory (provenance {provenance}) and the API refuses to edit such entries; "
+        "change it in the directory, or manage a separate A1S_INTERNAL entry"
+    )
+
+
 IMPERSONATION_REGISTRY = SettingsType(
     resource_name="ImpersonationRegistryEntry",
     collection="impersonation_registry",
@@ -45,6 +57,7 @@ IMPERSONATION_REGISTRY = SettingsType(
     computed=("created_at", "modified_at", "provenance", "directory_id", "directory_node_id"),
     api_managed=("provenance", "directory_id", "directory_node_id"),
     natural_key=("email",),
+    unmanageable=_synced_from_directory,
     deprecated_inputs={"external_directory_node_id": "directory_node_id (set by directory sync)"},
     cross_checks=(CrossCheck(("email", "is_email_regex"), "email", _email_fits),),
 )

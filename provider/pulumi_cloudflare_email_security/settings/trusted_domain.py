@@ -29,6 +29,7 @@ TRUSTED_DOMAIN = SettingsType(
     id_param="trusted_domain_id",
     args_model=TrustedDomainArgs,
     natural_key=("pattern",),
+    key_filters=("pattern",),
     batch_parts=("deletes", "patches", "puts", "posts"),
     cross_checks=(regex_compiles,),
 )
