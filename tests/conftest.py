@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from pulumi_cloudflare_email_security import credentials
 from pulumi_cloudflare_email_security.emulator import EmulatorServer, mock_cloudflare
-from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
+from pulumi_cloudflare_email_security.registry import RESOURCES, SETTINGS_TYPES
+
+from .protocol import ProviderProcess, assert_no_canary, provider_env
+from .registration import register
+from .samples import SAMPLE_INPUTS
 
 ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 OTHER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
@@ -58,3 +63,28 @@ def settings_type_name(request: pytest.FixtureRequest) -> str:
     """Each settings type's resource class name, in turn."""
     name: str = request.param
     return name
+
+
+@pytest.fixture(scope="session")
+def registered() -> dict[str, dict[str, Any]]:
+    """The inputs a real registration of each resource class sends to the engine, ``__provider`` included."""
+
+    def program() -> list[Any]:
+        return [
+            RESOURCES[name](f"sample-{name}", account_id=ACCOUNT_ID, **SAMPLE_INPUTS[name]).urn
+            for name in SETTINGS_TYPES
+        ]
+
+    mocks = register(program)
+    return {name: mocks.resources[f"sample-{name}"] for name in SETTINGS_TYPES}
+
+
+@pytest.fixture
+def provider(emulator_server: EmulatorServer) -> Iterator[ProviderProcess]:
+    """A provider process (``python -m pulumi.dynamic``) with the canary token in its environment.
+
+    At the end, the token must appear in no property bag, log line or error message it produced.
+    """
+    with ProviderProcess(provider_env(emulator_server.base_url, CLOUDFLARE_API_TOKEN=CANARY)) as process:
+        yield process
+    assert_no_canary(process, CANARY)

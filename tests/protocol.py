@@ -161,3 +161,13 @@ def provider_env(base_url: str, **extra: str) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
+
+
+def assert_no_canary(process: ProviderProcess, canary: str) -> None:
+    """The token appears in no property bag, log line or error message of the provider process."""
+    assert process.bags, "the test saw no property bags"
+    for bag in process.bags:
+        assert canary not in repr(bag)
+    assert canary not in "".join(process.output)
+    for error in process.errors:
+        assert canary not in error

@@ -3,52 +3,18 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
 
 from pulumi_cloudflare_email_security.emulator import EmulatorServer
-from pulumi_cloudflare_email_security.registry import RESOURCES, SETTINGS_TYPES
+from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
 from pulumi_cloudflare_email_security.settings.base import is_unknown
 
 from .conftest import ACCOUNT_ID, CANARY, OTHER_ACCOUNT_ID
-from .protocol import UNKNOWN, ProviderProcess, provider_env
-from .registration import register
+from .protocol import UNKNOWN, ProviderProcess, assert_no_canary, provider_env
 from .samples import CHANGED_INPUTS, OUT_OF_BAND_EDIT, SAMPLE_INPUTS
-
-
-@pytest.fixture(scope="module")
-def registered() -> dict[str, dict[str, Any]]:
-    """The inputs a real registration of each resource class sends to the engine, ``__provider`` included."""
-
-    def program() -> list[Any]:
-        return [
-            RESOURCES[name](f"sample-{name}", account_id=ACCOUNT_ID, **SAMPLE_INPUTS[name]).urn
-            for name in SETTINGS_TYPES
-        ]
-
-    mocks = register(program)
-    return {name: mocks.resources[f"sample-{name}"] for name in SETTINGS_TYPES}
-
-
-@pytest.fixture
-def provider(emulator_server: EmulatorServer) -> Iterator[ProviderProcess]:
-    """A provider process whose credentials come from the environment (the canary token)."""
-    with ProviderProcess(provider_env(emulator_server.base_url, CLOUDFLARE_API_TOKEN=CANARY)) as process:
-        yield process
-    assert_no_canary(process)
-
-
-def assert_no_canary(process: ProviderProcess) -> None:
-    """The token appears in no property bag, log line or error message of the provider process."""
-    assert process.bags, "the test saw no property bags"
-    for bag in process.bags:
-        assert CANARY not in repr(bag)
-    assert CANARY not in "".join(process.output)
-    for error in process.errors:
-        assert CANARY not in error
 
 
 def entry_of(server: EmulatorServer, name: str, id_: str) -> dict[str, Any]:
@@ -171,7 +137,7 @@ def test_credentials_from_stack_config(registered: dict[str, dict[str, Any]], em
         checked = process.check("AllowPolicy", registered["AllowPolicy"])
         id_, _ = process.create("AllowPolicy", checked.inputs)
         assert entry_of(emulator_server, "AllowPolicy", id_)["pattern"] == SAMPLE_INPUTS["AllowPolicy"]["pattern"]
-    assert_no_canary(process)
+    assert_no_canary(process, CANARY)
 
 
 def test_environment_token_wins_over_stack_config(
@@ -183,7 +149,7 @@ def test_environment_token_wins_over_stack_config(
         process.configure({"cloudflare:apiToken": "an-old-rotated-token"})
         checked = process.check("AllowPolicy", registered["AllowPolicy"])
         process.create("AllowPolicy", checked.inputs)
-    assert_no_canary(process)
+    assert_no_canary(process, CANARY)
 
 
 def test_missing_credentials_fail_loudly_naming_the_variable(

@@ -84,7 +84,7 @@ class SettingsProvider(ResourceProvider):
             return self._adopt(client, account_id, split_entry_id(str(adopt_id))[1], props)
         if props.get(ADOPT_EXISTING) or spec.adopt_by_key_on_create:
             matches = find_by_key(client, spec, account_id, props)
-            if matches or not spec.adopt_by_key_on_create:
+            if matches or props.get(ADOPT_EXISTING):
                 return self._adopt(client, account_id, single_match(spec, account_id, props, matches), props)
         entry = client.post(self._path(account_id), spec.create_body(props))
         return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry, adopted=False))
