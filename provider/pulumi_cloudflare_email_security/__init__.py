@@ -9,6 +9,16 @@ Credentials are read when the provider calls the API (see :mod:`.credentials`), 
 """
 
 from .client import CloudflareClient
+from .entries import (
+    AllowPolicyInfo,
+    BlockedSenderInfo,
+    EntryInfo,
+    ImpersonationRegistryEntryInfo,
+    ProtectedDomainInfo,
+    SendingDomainRestrictionInfo,
+    TrustedDomainInfo,
+    UrlIgnorePatternInfo,
+)
 from .errors import (
     AuthenticationError,
     CloudflareAPIError,
@@ -21,6 +31,16 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .lookups import (
+    list_allow_policies,
+    list_blocked_senders,
+    list_impersonation_registry_entries,
+    list_protected_domains,
+    list_sending_domain_restrictions,
+    list_trusted_domains,
+    list_url_ignore_patterns,
+    lookup_output,
+)
 from .resource import default_account_id
 from .settings.allow_policy import AllowPolicy
 from .settings.blocked_sender import BlockedSender
@@ -32,22 +52,38 @@ from .settings.url_ignore_pattern import UrlIgnorePattern
 
 __all__ = [
     "AllowPolicy",
+    "AllowPolicyInfo",
     "AuthenticationError",
     "BlockedSender",
+    "BlockedSenderInfo",
     "CloudflareAPIError",
     "CloudflareClient",
     "ConfigurationError",
     "EmailSecurityError",
+    "EntryInfo",
     "ImpersonationRegistryEntry",
+    "ImpersonationRegistryEntryInfo",
     "InputError",
     "NotFoundError",
     "ProtectedDomain",
+    "ProtectedDomainInfo",
     "RateLimitedError",
     "SendingDomainRestriction",
+    "SendingDomainRestrictionInfo",
     "ServerError",
     "TransportError",
     "TrustedDomain",
+    "TrustedDomainInfo",
     "UrlIgnorePattern",
+    "UrlIgnorePatternInfo",
     "ValidationError",
     "default_account_id",
+    "list_allow_policies",
+    "list_blocked_senders",
+    "list_impersonation_registry_entries",
+    "list_protected_domains",
+    "list_sending_domain_restrictions",
+    "list_trusted_domains",
+    "list_url_ignore_patterns",
+    "lookup_output",
 ]

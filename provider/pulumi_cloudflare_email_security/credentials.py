@@ -75,6 +75,21 @@ def remember_stack_config(config: Mapping[str, object]) -> None:
         _stack_config.update(kept)
 
 
+def load_program_config() -> None:
+    """Inside a Pulumi program, remember the stack's credential and base-URL config, as ``configure()`` does
+    in the provider process, so that lookups made by the program find them. Outside one, does nothing."""
+    from pulumi.runtime.config import get_config  # plain values, secrets included, without warnings
+
+    found = {
+        f"{ns}:{key}": value
+        for ns in _CREDENTIAL_NAMESPACES
+        for key in _CONFIG_KEYS
+        if (value := get_config(f"{ns}:{key}"))
+    }
+    if found:
+        remember_stack_config(found)
+
+
 def _config(key: str, namespaces: tuple[str, ...] = _CREDENTIAL_NAMESPACES) -> tuple[str, str] | None:
     with _stack_config_lock:
         for ns in namespaces:
