@@ -11,6 +11,7 @@ import pytest
 from pulumi.output import Unknown
 
 from pulumi_cloudflare_email_security.emulator import mock_cloudflare, openapi
+from pulumi_cloudflare_email_security.errors import InputError
 from pulumi_cloudflare_email_security.registry import PROVIDERS, SETTINGS_TYPES
 from pulumi_cloudflare_email_security.settings.base import UNKNOWN
 from pulumi_cloudflare_email_security.settings.checking import check_inputs
@@ -202,3 +203,72 @@ def test_crud(settings_type_name: str, cloudflare: mock_cloudflare) -> None:
     assert provider.read(created.id, updated.outs).id is None
     provider.delete(created.id, updated.outs)
     assert cloudflare.backend.entries(ACCOUNT_ID, spec.collection) == []
+
+
+# --- each type's own rules ------------------------------------------------------------------------------
+
+BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("BlockedSender", {"pattern_type": "UNKNOWN"}, "pattern_type", "UNKNOWN is deprecated"),
+    ("BlockedSender", {"pattern": "192.168.1.1", "pattern_type": "IP"}, "pattern", "globally reachable"),
+    ("TrustedDomain", {"pattern": "[", "is_regex": True}, "pattern", "regular expression"),
+    ("TrustedDomain", {"is_recent": "true"}, "is_recent", "valid boolean"),
+    ("ImpersonationRegistryEntry", {"email": "not-an-address"}, "email", "email address"),
+    ("ImpersonationRegistryEntry", {"email": "(", "is_email_regex": True}, "email", "regular expression"),
+    ("ImpersonationRegistryEntry", {"name": "x" * 1025}, "name", "1024"),
+    ("ImpersonationRegistryEntry", {"provenance": "A1S_INTERNAL"}, "provenance", "not an input"),
+    ("ImpersonationRegistryEntry", {"external_directory_node_id": "x"}, "external_directory_node_id", "deprecated"),
+    ("SendingDomainRestriction", {"exclude": "legacy.bank.example"}, "exclude", "valid list"),
+    ("SendingDomainRestriction", {"exclude": [1]}, "exclude", "valid string"),
+    ("UrlIgnorePattern", {"pattern": ""}, "pattern", "at least 1"),
+    ("ProtectedDomain", {"domain": "not a domain"}, "domain", "domain name"),
+    ("ProtectedDomain", {"allowed_delivery_modes": []}, "allowed_delivery_modes", "at least 1"),
+    ("ProtectedDomain", {"allowed_delivery_modes": ["SMOKE_SIGNAL"]}, "allowed_delivery_modes", "'DIRECT'"),
+    ("ProtectedDomain", {"regions": ["GLOBAL"] * 11}, "regions", "at most 10"),
+    ("ProtectedDomain", {"drop_dispositions": ["LOUD"]}, "drop_dispositions", "'MALICIOUS'"),
+    ("ProtectedDomain", {"ip_restrictions": ["not-an-ip"]}, "ip_restrictions", "IP address or CIDR"),
+    ("ProtectedDomain", {"ip_restrictions": ["203.0.113.1"] * 101}, "ip_restrictions", "at most 100"),
+    ("ProtectedDomain", {"lookback_hops": 21}, "lookback_hops", "less than or equal to 20"),
+    ("ProtectedDomain", {"lookback_hops": 0.0}, "lookback_hops", "greater than or equal to 1"),
+    ("ProtectedDomain", {"lookback_hops": 2.5}, "lookback_hops", "valid integer"),
+    ("ProtectedDomain", {"folder": "Spam"}, "folder", "'AllItems'"),
+    ("ProtectedDomain", {"integration_id": "abc"}, "integration_id", "UUID"),
+    ("ProtectedDomain", {"unprotect_on_destroy": "yes"}, "unprotect_on_destroy", "true or false"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "field", "says"), BAD_INPUTS)
+def test_type_rules(name: str, changes: dict[str, Any], field: str, says: str) -> None:
+    reason = failures_of(name, inputs_of(name, **changes))[field]
+    assert reason.startswith(f"{field}") and says in reason, reason
+
+
+def test_integral_floats_from_the_engine_are_accepted_for_integers() -> None:
+    checked, failures = check_inputs(SETTINGS_TYPES["ProtectedDomain"], inputs_of("ProtectedDomain", lookback_hops=4.0))
+    assert failures == [] and checked["lookback_hops"] == 4 and type(checked["lookback_hops"]) is int
+
+
+# --- adoption at the request level ---------------------------------------------------------------------
+
+
+def test_adoption_by_key_lists_with_the_key_filters_then_patches(
+    settings_type_name: str, cloudflare: mock_cloudflare
+) -> None:
+    spec, provider = SETTINGS_TYPES[settings_type_name], PROVIDERS[settings_type_name]()
+    existing = cloudflare.backend.create(ACCOUNT_ID, spec.collection, spec.create_body(inputs_of(settings_type_name)))
+    checked, _ = check_inputs(spec, inputs_of(settings_type_name, adopt_existing=True))
+    cloudflare.requests.clear()
+    created = provider.create(checked)
+    assert created.id == existing["id"] and created.outs and created.outs["adopted"] is True
+    methods = [r.method for r in cloudflare.requests]
+    assert "POST" not in methods and methods[-2:] == ["GET", "PATCH"]
+    listing = cloudflare.requests[0]
+    for key in spec.key_filters:
+        assert listing.url.params[key] == str(checked[key])
+
+
+def test_updates_to_directory_synced_entries_are_refused(cloudflare: mock_cloudflare) -> None:
+    provider = PROVIDERS["ImpersonationRegistryEntry"]()
+    olds = {**inputs_of("ImpersonationRegistryEntry"), "provenance": "SNOOPY-GOOGLE_DIRECTORY"}
+    with pytest.raises(InputError, match="synced from a directory"):
+        provider.update("some-id", olds, inputs_of("ImpersonationRegistryEntry"))
+    assert cloudflare.requests == []
