@@ -15,6 +15,17 @@ from pulumi_cloudflare_email_security.emulator import StateFile
 from .conftest import ACCOUNT_ID
 
 ROOT = Path(__file__).resolve().parent.parent
+EXPECTED = {
+    "allow_policies": 4,
+    "block_senders": 2,
+    "trusted_domains": 1,
+    "impersonation_registry": 2,
+    "sending_domain_restrictions": 1,
+    "domains": 1,
+    "url_ignore_patterns": 1,
+}
+"""What the root program declares, per API collection."""
+COLLECTIONS = sorted(EXPECTED)
 
 pytestmark = pytest.mark.e2e
 
@@ -50,17 +61,21 @@ def test_up_preview_refresh_destroy(workspace_env: dict[str, str], tmp_path: Pat
     stack.set_config("cloudflare-email-security:baseUrl", auto.ConfigValue(f"embedded:{state}"))
     stack.set_config("cloudflare-email-security:accountId", auto.ConfigValue(ACCOUNT_ID))
     stack.set_config("cloudflare-email-security:apiToken", auto.ConfigValue("e2e-token", secret=True))
-    try:
-        up = stack.up(on_output=print)
-        assert up.summary.resource_changes.get("create") == 5  # the stack and four policies
+
+    def entries_by_collection() -> dict[str, int]:
         loaded = StateFile(state)
         loaded.load()
-        assert len(loaded.backend.entries(ACCOUNT_ID, "allow_policies")) == 4
+        return {c: len(loaded.backend.entries(ACCOUNT_ID, c)) for c in COLLECTIONS}
+
+    try:
+        up = stack.up(on_output=print)
+        assert up.summary.resource_changes.get("create") == 1 + sum(EXPECTED.values())  # the stack, and ours
+        assert entries_by_collection() == EXPECTED
         preview = stack.preview(on_output=print)
         assert set(preview.change_summary) == {auto.OpType.SAME}
         stack.refresh(on_output=print)
+        assert entries_by_collection() == EXPECTED
         stack.destroy(on_output=print)
-        loaded.load()
-        assert loaded.backend.entries(ACCOUNT_ID, "allow_policies") == []
+        assert sum(entries_by_collection().values()) == 0  # the stack onboarded the domain, so it unprotects it
     finally:
         stack.workspace.remove_stack("e2e", force=True)

@@ -15,7 +15,7 @@ from .conftest import ACCOUNT_ID
 from .registration import register
 
 ROOT = Path(__file__).resolve().parent.parent
-ALLOW_POLICY_TYPE = "pulumi-python:dynamic/cloudflare-email-security:AllowPolicy"
+TYPE_PREFIX = "pulumi-python:dynamic/cloudflare-email-security:"
 
 
 def run_root_program() -> list[object]:
@@ -35,18 +35,17 @@ def test_project_files_are_valid_for_the_cli(project_file: Path) -> None:
             assert not (isinstance(value, dict) and "type" in value), key
 
 
-def test_root_program_registers_valid_allow_policies() -> None:
+def test_root_program_uses_every_type_with_valid_inputs() -> None:
     mocks = register(run_root_program, config={"cloudflare-email-security:accountId": ACCOUNT_ID})
-    assert set(mocks.types.values()) == {ALLOW_POLICY_TYPE}
-    assert len(mocks.resources) == 4
-    spec = SETTINGS_TYPES["AllowPolicy"]
+    used = {typ.rsplit(":", 1)[-1] for typ in mocks.types.values()}
+    assert used == set(SETTINGS_TYPES)
+    assert all(typ.startswith(TYPE_PREFIX) for typ in mocks.types.values())
     for name, inputs in mocks.resources.items():
+        kind = mocks.types[name].rsplit(":", 1)[-1]
         assert inputs["account_id"] == ACCOUNT_ID, name
-        failures = check_inputs(spec, inputs)[1]
+        failures = check_inputs(SETTINGS_TYPES[kind], inputs)[1]
         assert failures == [], (name, failures)
         assert "apiToken" not in repr(inputs)
-    patterns = {inputs["pattern_type"] for inputs in mocks.resources.values()}
-    assert patterns == {"EMAIL", "DOMAIN", "IP"}
 
 
 @pytest.mark.parametrize("example", sorted(p.parent.name for p in (ROOT / "examples").glob("*/__main__.py")))
@@ -78,7 +77,7 @@ def test_stack_config_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch)
 
 def test_without_an_account_the_check_names_the_field() -> None:
     mocks = register(run_root_program, config={})
-    spec = SETTINGS_TYPES["AllowPolicy"]
-    for inputs in mocks.resources.values():
+    for name, inputs in mocks.resources.items():
+        spec = SETTINGS_TYPES[mocks.types[name].rsplit(":", 1)[-1]]
         failures = {f.property: f.reason for f in check_inputs(spec, inputs)[1]}
         assert failures["account_id"].startswith("account_id: is required")
