@@ -51,11 +51,19 @@ def cloudflare(monkeypatch: pytest.MonkeyPatch) -> Iterator[mock_cloudflare]:
         yield cf
 
 
-@pytest.fixture
-def emulator_server() -> Iterator[EmulatorServer]:
-    """The emulator served over HTTP on a free loopback port; always stopped."""
+@pytest.fixture(scope="module")
+def _module_server() -> Iterator[EmulatorServer]:
     with EmulatorServer() as server:
         yield server
+
+
+@pytest.fixture
+def emulator_server(_module_server: EmulatorServer) -> EmulatorServer:
+    """The emulator served over HTTP on a free loopback port (one per test module, always stopped),
+    emptied and accepting any token at the start of each test."""
+    _module_server.router.backend.reset()
+    _module_server.router.accepted_tokens = None
+    return _module_server
 
 
 @pytest.fixture(params=sorted(SETTINGS_TYPES))
@@ -79,12 +87,20 @@ def registered() -> dict[str, dict[str, Any]]:
     return {name: mocks.resources[f"sample-{name}"] for name in SETTINGS_TYPES}
 
 
-@pytest.fixture
-def provider(emulator_server: EmulatorServer) -> Iterator[ProviderProcess]:
-    """A provider process (``python -m pulumi.dynamic``) with the canary token in its environment.
-
-    At the end, the token must appear in no property bag, log line or error message it produced.
-    """
-    with ProviderProcess(provider_env(emulator_server.base_url, CLOUDFLARE_API_TOKEN=CANARY)) as process:
+@pytest.fixture(scope="module")
+def _module_provider(_module_server: EmulatorServer) -> Iterator[ProviderProcess]:
+    with ProviderProcess(provider_env(_module_server.base_url, CLOUDFLARE_API_TOKEN=CANARY)) as process:
         yield process
-    assert_no_canary(process, CANARY)
+
+
+@pytest.fixture
+def provider(_module_provider: ProviderProcess, emulator_server: EmulatorServer) -> Iterator[ProviderProcess]:
+    """The provider process (``python -m pulumi.dynamic``), with the canary token in its environment.
+
+    Like the Pulumi CLI, which starts one for a whole run, the tests of a module share one process. After
+    each test, the token must appear in no property bag, log line or error message it produced so far.
+    """
+    seen = len(_module_provider.bags)
+    yield _module_provider
+    assert len(_module_provider.bags) > seen, "the test sent the provider nothing"
+    assert_no_canary(_module_provider, CANARY)

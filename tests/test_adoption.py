@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import grpc
@@ -162,9 +163,13 @@ def test_already_protected_domain_is_adopted_and_released_on_destroy(
 ) -> None:
     existing = seed(emulator_server, "ProtectedDomain", **CHANGED_INPUTS["ProtectedDomain"])
     outs = adopt_and_verify(provider, emulator_server, "ProtectedDomain", registered["ProtectedDomain"], existing)
+    logged = len(provider.output)
     provider.delete("ProtectedDomain", existing["id"], outs)
     assert [e["id"] for e in entries(emulator_server, "ProtectedDomain")] == [existing["id"]]
-    assert any("stays" in line or "left in place" in line for line in provider.output)
+    deadline = time.monotonic() + 5  # stderr is read by another thread
+    while not any("left in place" in line for line in provider.output[logged:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(f"ProtectedDomain {existing['id']} was adopted" in line for line in provider.output[logged:])
 
 
 def test_adopted_domain_is_unprotected_when_opted_in(
