@@ -19,6 +19,11 @@ from .samples import SAMPLE_INPUTS
 ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 OTHER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 CANARY = "CANARYtoken" + secrets.token_hex(12)
+FAST_RETRIES = {
+    "CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE": "3",
+    "CLOUDFLARE_EMAIL_SECURITY_RETRY_BASE_DELAY": "0.01",
+}
+"""Retry settings that keep tests quick: a few fast retries, then the error."""
 
 
 @pytest.fixture
@@ -38,6 +43,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "CLOUDFLARE_ACCOUNT_ID",
     ):
         monkeypatch.delenv(name, raising=False)
+    for name, value in FAST_RETRIES.items():
+        monkeypatch.setenv(name, value)
     credentials.remember_stack_config({})
     yield
     credentials.remember_stack_config({})

@@ -157,6 +157,11 @@ class ProviderProcess:
 def provider_env(base_url: str, **extra: str) -> dict[str, str]:
     """The environment of a provider process: this one's, less Cloudflare settings, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+    env.update(
+        CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE="3",
+        CLOUDFLARE_EMAIL_SECURITY_RETRY_BASE_DELAY="0.01",
+        CLOUDFLARE_EMAIL_SECURITY_LOG_LEVEL="DEBUG",  # so the canary checks read every log line
+    )
     env["CLOUDFLARE_BASE_URL"] = base_url
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from .client import CloudflareClient, settings_path
@@ -23,6 +24,31 @@ def find_by_key(
     path = settings_path(account_id, spec.collection)
     wanted = {k: inputs.get(k) for k in spec.natural_key}
     return [e for e in client.iter_list(path, filters) if all(e.get(k) == v for k, v in wanted.items())]
+
+
+CLOCK_SKEW = timedelta(minutes=2)
+"""How far Cloudflare's clock may be behind ours when telling a just-created entry from an older one."""
+
+
+def _created_since(entry: Mapping[str, Any], since: datetime) -> bool:
+    try:
+        created = datetime.fromisoformat(str(entry["created_at"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return True  # no usable timestamp: the declared fields alone must decide
+    return created >= since
+
+
+def find_landed(
+    client: CloudflareClient, spec: SettingsType, account_id: str, inputs: Mapping[str, Any], since: datetime
+) -> list[dict[str, Any]]:
+    """Entries a POST of ``inputs`` made at or after ``since`` would have left: the same natural key,
+    every declared field equal, created since then (less the allowed clock skew)."""
+    declared = spec.create_body(inputs)
+    return [
+        entry
+        for entry in find_by_key(client, spec, account_id, inputs)
+        if all(entry.get(k) == v for k, v in declared.items()) and _created_since(entry, since - CLOCK_SKEW)
+    ]
 
 
 def fetch_for_adoption(client: CloudflareClient, spec: SettingsType, account_id: str, entry_id: str) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import random
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from .errors import (
     ValidationError,
     error_class_for_status,
 )
+from .rate import process_budget
+from .tuning import configure_logging, rate_limit, retry_policy
 
 logger = logging.getLogger(__name__)
 
@@ -116,20 +119,43 @@ def _retry_after(value: str | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+# Failures where the request provably never reached the server: safe to send again, even a POST.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 class CloudflareClient:
-    """Calls the Email Security settings API.
+    """Calls the Email Security settings API, within the process's rate budget, retrying what is safe.
 
     ``http`` injects an httpx client (e.g. with ``httpx.MockTransport``); by default the process's pooled
-    client is used. ``environ`` replaces ``os.environ`` for credential and base-URL lookup.
+    client is used. ``environ`` replaces ``os.environ`` for settings lookup; ``sleep``, ``clock`` and
+    ``jitter`` can be replaced in tests.
     """
 
-    def __init__(self, http: httpx.Client | None = None, *, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.Client | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         self._http = http
         self._environ = environ
+        self._sleep = sleep
+        self._clock = clock
+        self._jitter = jitter
+        configure_logging(environ)
+        self.retry = retry_policy(environ)
+        self.budget = process_budget(*rate_limit(environ))
 
     def _target(self) -> tuple[httpx.Client, str]:
         base_url = resolve_base_url(self._environ)
@@ -144,23 +170,56 @@ class CloudflareClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> Page:
-        """Send one request and unwrap the envelope; raise a :class:`CloudflareAPIError` on failure."""
+        """Send a request and unwrap the envelope, retrying 429s, 5xx and transport failures with
+        exponential backoff and jitter (honouring ``Retry-After``) until the retry deadline.
+
+        A request that is not idempotent (a POST, unless told otherwise) is only sent again when it
+        provably was not applied; otherwise the error is raised with ``outcome_unknown`` set.
+        """
+        repeatable = method != "POST" if idempotent is None else idempotent
+        started, attempt = self._clock(), 0
+        while True:
+            try:
+                return self._send_once(method, path, params, json)
+            except (RateLimitedError, ServerError, TransportError) as error:
+                if error.outcome_unknown and not repeatable:
+                    raise
+                self.wait_before_retry(error, attempt, started)
+                attempt += 1
+
+    def wait_before_retry(self, error: CloudflareAPIError, attempt: int, started: float) -> None:
+        """Sleep before try ``attempt + 1`` of a request first tried at ``started``; re-raise ``error``
+        when the retry deadline would pass."""
+        retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+        delay = self.retry.backoff(attempt, retry_after, self._jitter())
+        if self._clock() + delay - started > self.retry.deadline:
+            error.add_detail(f"gave up after {attempt + 1} tries in {self._clock() - started:.1f}s (retry deadline)")
+            raise error
+        logger.debug(
+            "retrying %s %s in %.2fs after %s (try %d, cf-ray %s)",
+            error.method,
+            error.path,
+            delay,
+            error.summary,
+            attempt + 2,
+            error.ray_id,
+        )
+        self._sleep(delay)
+
+    def _send_once(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> Page:
         credentials = resolve_credentials(self._environ)
         http, origin = self._target()
+        self.budget.acquire()
         try:
-            response = http.request(
-                method,
-                origin + path,
-                params=params,
-                json=json,
-                headers=credentials.headers(),
-            )
+            response = http.request(method, origin + path, params=params, json=json, headers=credentials.headers())
         except httpx.TransportError as exc:
             raise TransportError(
                 _scrub(f"Could not reach the Cloudflare API ({type(exc).__name__}: {exc})", credentials),
                 method=method,
                 path=path,
+                outcome_unknown=not isinstance(exc, _NOT_SENT),
             ) from None
         ray_id = response.headers.get("cf-ray")
         logger.debug("%s %s -> HTTP %s (cf-ray %s)", method, path, response.status_code, ray_id)
@@ -191,6 +250,7 @@ class CloudflareClient:
         kind = error_class_for_status(status)
         kwargs: dict[str, Any] = {"method": method, "path": path, "status": status, "errors": errors}
         kwargs["ray_id"] = ray_id
+        kwargs["outcome_unknown"] = status >= 500
         if kind is RateLimitedError:
             raise RateLimitedError(
                 _SUMMARIES[kind], retry_after=_retry_after(response.headers.get("retry-after")), **kwargs
@@ -199,23 +259,67 @@ class CloudflareClient:
 
     def get(self, path: str) -> dict[str, Any]:
         """GET one object."""
-        return self._single(self.request("GET", path))
+        return self._single(self.request("GET", path), "GET", path)
 
     def post(self, path: str, body: Any) -> dict[str, Any]:
-        """POST and return the created object."""
-        return self._single(self.request("POST", path, json=body))
+        """POST once (retried only when it provably was not applied) and return the created object."""
+        return self._single(self.request("POST", path, json=body), "POST", path)
 
     def patch(self, path: str, body: Any) -> dict[str, Any]:
         """PATCH and return the updated object."""
-        return self._single(self.request("PATCH", path, json=body))
+        return self._single(self.request("PATCH", path, json=body), "PATCH", path)
+
+    def create(self, path: str, body: Any, find_landed: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
+        """POST a new entry without ever creating it twice.
+
+        When a POST's outcome is unknown (the answer was lost, or the server failed mid-way),
+        ``find_landed`` looks for the entry that POST would have made: one found is the result; none
+        found means the POST provably did not land, so it is sent again, within the retry deadline;
+        several found is an error, since which one is ours cannot be told.
+        """
+        started, attempt = self._clock(), 0
+        while True:
+            try:
+                entry = self.post(path, body)
+            except CloudflareAPIError as error:
+                if not error.outcome_unknown:
+                    raise
+                landed = find_landed()
+                if len(landed) == 1:
+                    logger.info("POST %s: the answer was lost, but the entry landed: %s", path, landed[0].get("id"))
+                    entry = landed[0]
+                elif landed:
+                    ids = ", ".join(str(e.get("id")) for e in landed)
+                    error.add_detail(f"{len(landed)} entries now match what was sent ({ids}); check them by hand")
+                    raise
+                else:
+                    self.wait_before_retry(error, attempt, started)
+                    attempt += 1
+                    continue
+            if not entry.get("id"):
+                raise ServerError(
+                    "Cloudflare answered a create without the new entry's id",
+                    method="POST",
+                    path=path,
+                    errors=[ApiMessage(None, f"result had fields {sorted(entry)}")],
+                )
+            return entry
 
     def delete(self, path: str) -> None:
         """DELETE an object."""
         self.request("DELETE", path)
 
     @staticmethod
-    def _single(page: Page) -> dict[str, Any]:
-        return page.result[0] if page.result else {}
+    def _single(page: Page, method: str = "", path: str = "") -> dict[str, Any]:
+        result = page.result[0] if page.result else {}
+        if not isinstance(result, dict):
+            raise ServerError(
+                "Cloudflare answered with a malformed result",
+                method=method,
+                path=path,
+                errors=[ApiMessage(None, f"expected an object, got {type(result).__name__}")],
+            )
+        return result
 
     def iter_list(
         self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int = MAX_PER_PAGE
@@ -264,7 +368,7 @@ class CloudflareClient:
             body = {name: wanted[name][start : start + MAX_BATCH_ITEMS] for name in parts}
             if not any(body.values()):
                 break
-            result = self._single(self.request("POST", f"{path}/batch", json=body))
+            result = self._single(self.request("POST", f"{path}/batch", json=body), "POST", f"{path}/batch")
             for name in parts:
                 merged[name].extend(result.get(name) or [])
         return merged

@@ -31,8 +31,15 @@ ENV_KEY = "CLOUDFLARE_API_KEY"
 ENV_BASE_URL = "CLOUDFLARE_BASE_URL"
 ENV_ACCOUNT_ID = "CLOUDFLARE_ACCOUNT_ID"
 
-_CONFIG_KEYS = ("apiToken", "email", "apiKey", "baseUrl", "accountId")
 _CREDENTIAL_NAMESPACES = (CONFIG_NAMESPACE, "cloudflare")
+_SHARED_KEYS = ("apiToken", "email", "apiKey", "accountId")
+_OWN_KEYS = ("baseUrl", "rateLimit", "retryDeadline", "retryBaseDelay", "logLevel")
+
+STACK_CONFIG_KEYS: tuple[str, ...] = (
+    *(f"{ns}:{key}" for ns in _CREDENTIAL_NAMESPACES for key in _SHARED_KEYS),
+    *(f"{CONFIG_NAMESPACE}:{key}" for key in _OWN_KEYS),
+)
+"""Every stack config key this package reads (credentials in both namespaces, its own settings in its own)."""
 
 _stack_config: dict[str, str] = {}
 _stack_config_lock = threading.Lock()
@@ -68,7 +75,7 @@ def remember_stack_config(config: Mapping[str, object]) -> None:
 
     ``config`` maps ``namespace:key`` to values, as the Pulumi engine sends them to ``configure()``.
     """
-    wanted = {f"{ns}:{key}" for ns in (*_CREDENTIAL_NAMESPACES,) for key in _CONFIG_KEYS}
+    wanted = set(STACK_CONFIG_KEYS)
     kept = {k: str(v) for k, v in config.items() if k in wanted and v not in (None, "")}
     with _stack_config_lock:
         _stack_config.clear()
@@ -80,17 +87,13 @@ def load_program_config() -> None:
     in the provider process, so that lookups made by the program find them. Outside one, does nothing."""
     from pulumi.runtime.config import get_config  # plain values, secrets included, without warnings
 
-    found = {
-        f"{ns}:{key}": value
-        for ns in _CREDENTIAL_NAMESPACES
-        for key in _CONFIG_KEYS
-        if (value := get_config(f"{ns}:{key}"))
-    }
+    found = {key: value for key in STACK_CONFIG_KEYS if (value := get_config(key))}
     if found:
         remember_stack_config(found)
 
 
-def _config(key: str, namespaces: tuple[str, ...] = _CREDENTIAL_NAMESPACES) -> tuple[str, str] | None:
+def stack_config(key: str, namespaces: tuple[str, ...] = _CREDENTIAL_NAMESPACES) -> tuple[str, str] | None:
+    """The first stack config value set for ``key`` in ``namespaces``, as ``(full key, value)``."""
     with _stack_config_lock:
         for ns in namespaces:
             value = _stack_config.get(f"{ns}:{key}")
@@ -113,10 +116,10 @@ def resolve_credentials(environ: Mapping[str, str] | None = None) -> Credentials
             f"Incomplete Cloudflare credentials: {missing} is not set. Set both {ENV_EMAIL} and "
             f"{ENV_KEY}, or set {ENV_TOKEN} instead."
         )
-    token = _config("apiToken")
+    token = stack_config("apiToken")
     if token:
         return Credentials(token=token[1], source=f"stack config {token[0]}")
-    cfg_email, cfg_key = _config("email"), _config("apiKey")
+    cfg_email, cfg_key = stack_config("email"), stack_config("apiKey")
     if cfg_email and cfg_key:
         return Credentials(email=cfg_email[1], api_key=cfg_key[1], source=f"stack config {cfg_email[0]} + {cfg_key[0]}")
     raise ConfigurationError(
@@ -131,7 +134,7 @@ def resolve_base_url(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     if env.get(ENV_BASE_URL):
         return env[ENV_BASE_URL].rstrip("/")
-    configured = _config("baseUrl", (CONFIG_NAMESPACE,))
+    configured = stack_config("baseUrl", (CONFIG_NAMESPACE,))
     if configured:
         return configured[1].rstrip("/")
     return CLOUDFLARE_API_URL

@@ -8,6 +8,7 @@ client and credentials are looked up at every call, and the classes stay at stab
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import pulumi
@@ -22,20 +23,14 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .adoption import fetch_for_adoption, find_by_key, refuse_unmanageable, single_match
+from .adoption import fetch_for_adoption, find_by_key, find_landed, refuse_unmanageable, single_match
 from .client import CloudflareClient, settings_path
-from .credentials import CONFIG_NAMESPACE, remember_stack_config
+from .credentials import STACK_CONFIG_KEYS, remember_stack_config
 from .errors import NotFoundError
 from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPT_ID, ADOPTED, SettingsType
 from .settings.checking import check_inputs, split_entry_id
 
 logger = logging.getLogger(__name__)
-
-_STACK_CONFIG_KEYS = tuple(
-    f"{namespace}:{key}"
-    for namespace in (CONFIG_NAMESPACE, "cloudflare")
-    for key in ("apiToken", "email", "apiKey", "baseUrl")
-)
 
 
 class SettingsProvider(ResourceProvider):
@@ -59,7 +54,7 @@ class SettingsProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack's credential and base-URL settings for this process (never on the instance)."""
-        remember_stack_config({key: req.config.get(key) for key in _STACK_CONFIG_KEYS})
+        remember_stack_config({key: req.config.get(key) for key in STACK_CONFIG_KEYS})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs before any API call; unknown values (in a preview) pass unchecked."""
@@ -86,7 +81,13 @@ class SettingsProvider(ResourceProvider):
             matches = find_by_key(client, spec, account_id, props)
             if matches or props.get(ADOPT_EXISTING):
                 return self._adopt(client, account_id, single_match(spec, account_id, props, matches), props)
-        entry = client.post(self._path(account_id), spec.create_body(props))
+        # A POST is never sent twice blindly: after a lost answer, look for the entry before trying again.
+        started = datetime.now(timezone.utc)
+        entry = client.create(
+            self._path(account_id),
+            spec.create_body(props),
+            find_landed=lambda: find_landed(client, spec, account_id, props, started),
+        )
         return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry, adopted=False))
 
     def _adopt(self, client: CloudflareClient, account_id: str, entry_id: str, props: dict[str, Any]) -> CreateResult:

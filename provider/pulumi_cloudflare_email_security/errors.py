@@ -13,9 +13,10 @@ Every error the package raises derives from :class:`EmailSecurityError`::
         ├── ServerError             5xx
         └── TransportError          no usable HTTP answer: connection refused, reset, timed out
 
-An API error carries the HTTP ``status``, the API's ``errors`` as ``(code, message)`` pairs, and the
-``ray_id`` from the ``cf-ray`` header, and its first line says what failed and how, so it reads well as
-the one line Pulumi shows for a failed resource. Credentials are never part of any message.
+An API error carries the HTTP ``status``, the API's ``errors`` as ``(code, message)`` pairs, the
+``ray_id`` from the ``cf-ray`` header, and ``outcome_unknown`` when the request may have been applied.
+Its first line says what failed and how, so it reads well as the one line Pulumi shows for a failed
+resource. Credentials are never part of any message.
 """
 
 from __future__ import annotations
@@ -59,14 +60,23 @@ class CloudflareAPIError(EmailSecurityError):
         status: int | None = None,
         errors: Sequence[ApiMessage] = (),
         ray_id: str | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         self.summary = summary
+        self.outcome_unknown = outcome_unknown
+        """The request may have been applied: the answer was lost or the server failed mid-way."""
         self.method = method
         self.path = path
         self.status = status
         self.errors: tuple[ApiMessage, ...] = tuple(errors)
         self.ray_id = ray_id
+        self.details: list[str] = []
         super().__init__(self._render())
+
+    def add_detail(self, detail: str) -> None:
+        """Add a sentence to the message (what was tried, what to check)."""
+        self.details.append(detail)
+        self.args = (self._render(),)
 
     @property
     def codes(self) -> tuple[int, ...]:
@@ -80,7 +90,8 @@ class CloudflareAPIError(EmailSecurityError):
         known = ", ".join(f for f in facts if f)
         detail = "; ".join(str(e) for e in self.errors)
         head = f"{self.summary}: {detail}" if detail else self.summary
-        return f"{head} ({where}{', ' + known if known else ''})"
+        tail = "".join(f"; {d}" for d in getattr(self, "details", []))
+        return f"{head} ({where}{', ' + known if known else ''}){tail}"
 
 
 class NotFoundError(CloudflareAPIError):

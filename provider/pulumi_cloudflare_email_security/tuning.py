@@ -1,0 +1,105 @@
+"""Reliability settings: the rate budget and the retry policy, from the environment or the stack config.
+
+| setting | environment | stack config (``cloudflare-email-security:…``) | default |
+|---|---|---|---|
+| rate budget | ``CLOUDFLARE_EMAIL_SECURITY_RATE_LIMIT`` | ``rateLimit`` | ``1200/300`` (Cloudflare's global limit) |
+| retry deadline (s) | ``CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE`` | ``retryDeadline`` | ``300`` |
+| first retry delay (s) | ``CLOUDFLARE_EMAIL_SECURITY_RETRY_BASE_DELAY`` | ``retryBaseDelay`` | ``0.5`` |
+| log level | ``CLOUDFLARE_EMAIL_SECURITY_LOG_LEVEL`` | ``logLevel`` | Python's default |
+
+The rate budget is ``REQUESTS/SECONDS`` (or just ``REQUESTS``, per 300 seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .credentials import CONFIG_NAMESPACE, stack_config
+from .errors import ConfigurationError
+
+ENV_PREFIX = "CLOUDFLARE_EMAIL_SECURITY_"
+DEFAULT_RATE = (1200, 300.0)
+PACKAGE_LOGGER = "pulumi_cloudflare_email_security"
+
+
+def _setting(env_name: str, config_key: str, environ: Mapping[str, str] | None) -> tuple[str, str] | None:
+    env = os.environ if environ is None else environ
+    if env.get(ENV_PREFIX + env_name):
+        return ENV_PREFIX + env_name, env[ENV_PREFIX + env_name]
+    return stack_config(config_key, (CONFIG_NAMESPACE,))
+
+
+def _positive_number(where: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ConfigurationError(f"{where}: must be a positive number of seconds (got {raw!r})")
+    return value
+
+
+def rate_limit(environ: Mapping[str, str] | None = None) -> tuple[int, float]:
+    """The rate budget as ``(requests, seconds)``."""
+    found = _setting("RATE_LIMIT", "rateLimit", environ)
+    if found is None:
+        return DEFAULT_RATE
+    where, raw = found
+    requests, _, seconds = raw.partition("/")
+    try:
+        limit = int(requests)
+        period = float(seconds) if seconds else DEFAULT_RATE[1]
+    except ValueError:
+        limit, period = 0, 0.0
+    if limit < 1 or period <= 0:
+        raise ConfigurationError(f"{where}: must be REQUESTS/SECONDS such as 1200/300, or REQUESTS (got {raw!r})")
+    return limit, period
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep retrying one request, and how long to wait between tries."""
+
+    deadline: float = 300.0
+    """Seconds from the first try after which no new try starts."""
+    base_delay: float = 0.5
+    """The first backoff; each later one doubles, up to ``max_delay``, with full jitter."""
+    max_delay: float = 30.0
+
+    def backoff(self, attempt: int, retry_after: float | None, jitter: float) -> float:
+        """The wait before try ``attempt + 1``: the server's ``Retry-After`` when it sent one."""
+        if retry_after is not None:
+            return retry_after
+        return jitter * min(self.max_delay, self.base_delay * 2.0**attempt)
+
+
+def retry_policy(environ: Mapping[str, str] | None = None) -> RetryPolicy:
+    """The retry policy from the environment or stack config."""
+    deadline = _setting("RETRY_DEADLINE", "retryDeadline", environ)
+    base = _setting("RETRY_BASE_DELAY", "retryBaseDelay", environ)
+    return RetryPolicy(
+        deadline=_positive_number(*deadline) if deadline else RetryPolicy.deadline,
+        base_delay=_positive_number(*base) if base else RetryPolicy.base_delay,
+    )
+
+
+def configure_logging(environ: Mapping[str, str] | None = None) -> None:
+    """Send this package's log records at the configured level to stderr (the provider process's log)."""
+    found = _setting("LOG_LEVEL", "logLevel", environ)
+    if found is None:
+        return
+    where, raw = found
+    level = logging.getLevelName(raw.upper())
+    if not isinstance(level, int):
+        raise ConfigurationError(f"{where}: must be DEBUG, INFO, WARNING or ERROR (got {raw!r})")
+    logger = logging.getLogger(PACKAGE_LOGGER)
+    logger.setLevel(level)
+    if not any(getattr(h, "_cfes", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._cfes = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
