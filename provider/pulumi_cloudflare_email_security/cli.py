@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .emulator import EmulatorServer, Router, StateFile
+from .emulator import EmulatorServer, Fault, FaultPlan, Router, StateFile
 
 app = typer.Typer(help="Cloudflare Email Security settings as code: tools around the Pulumi provider.")
 console = Console(stderr=True)
@@ -32,13 +32,26 @@ def emulator(
     token: Annotated[
         list[str] | None, typer.Option(help="Accept only these API tokens (default: any non-empty one).")
     ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Inject a fault: KIND[:key=value,...], KIND one of 429, 500, 502, 503, latency, reset_before, "
+            "reset_after; keys collection, method, rate, count, retry_after, latency. Repeatable. "
+            "Example: --fault 429:rate=0.1,retry_after=2 --fault reset_after:method=POST,count=3"
+        ),
+    ] = None,
+    fault_seed: Annotated[int | None, typer.Option(help="Seed for the fault dice, to replay a run.")] = None,
 ) -> None:
     """Serve the Email Security settings API emulator under /client/v4 until interrupted."""
+    try:
+        faults = FaultPlan([Fault.parse(text) for text in fault or []], seed=fault_seed)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--fault") from None
     if state is not None:
         state_file = StateFile(state)
-        router = Router(state_file.backend, accepted_tokens=token, around=state_file.transaction)
+        router = Router(state_file.backend, accepted_tokens=token, around=state_file.transaction, faults=faults)
     else:
-        router = Router(accepted_tokens=token)
+        router = Router(accepted_tokens=token, faults=faults)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with EmulatorServer(router, host=host, port=port) as server:
@@ -46,6 +59,10 @@ def emulator(
         print(f"export CLOUDFLARE_BASE_URL={server.base_url}", flush=True)
         if state is not None:
             console.print(f"State is kept in {state}", highlight=False)
+        for active in faults.faults:
+            console.print(f"Injecting fault: {active}", highlight=False)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
+    if faults.faults:
+        console.print(f"{faults.total_fired} of {faults.requests} requests were hit by injected faults.")
     console.print("Emulator stopped.")

@@ -19,6 +19,8 @@ def answer(router: Router, request: httpx.Request) -> httpx.Response:
         request.headers,
         request.read(),
     )
+    if reply.drop_connection:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
     return httpx.Response(reply.status, headers=reply.headers, content=reply.content())
 
 

@@ -11,6 +11,7 @@ import respx
 
 from ..credentials import CLOUDFLARE_API_URL
 from .backend import Backend
+from .faults import FaultPlan
 from .httpx_adapter import answer
 from .routes import Router
 
@@ -28,12 +29,18 @@ class mock_cloudflare(contextlib.ContextDecorator):
         *,
         backend: Backend | None = None,
         accepted_tokens: Collection[str] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.base_url = base_url
-        self.router = Router(backend, accepted_tokens=accepted_tokens)
+        self.router = Router(backend, accepted_tokens=accepted_tokens, faults=faults)
         self.requests: list[httpx.Request] = []
         """Every request the emulator answered, in order (kept after the mock stops)."""
         self._respx: respx.MockRouter | None = None
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The faults in force (none unless added)."""
+        return self.router.faults
 
     @property
     def backend(self) -> Backend:

@@ -10,12 +10,14 @@ import contextlib
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .backend import Backend
-from .failures import CODE_AUTH, CODE_METHOD, CODE_NO_ROUTE, ApiFailure
+from .failures import CODE_AUTH, CODE_METHOD, CODE_NO_ROUTE, CODE_SERVER, CODE_THROTTLED, ApiFailure
+from .faults import FaultPlan
 
 ROUTE = re.compile(
     r"/accounts/(?P<account>[^/]*)/email-security/settings/(?P<collection>[a-z_]+)"
@@ -30,6 +32,8 @@ class EmulatorResponse:
     status: int
     body: dict[str, Any] | None
     headers: dict[str, str] = field(default_factory=dict)
+    drop_connection: bool = False
+    """Send nothing and drop the connection (an injected connection reset)."""
 
     def content(self) -> bytes:
         """The body as bytes."""
@@ -57,9 +61,11 @@ class Router:
         *,
         accepted_tokens: Collection[str] | None = None,
         around: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.backend = backend if backend is not None else Backend()
         self.accepted_tokens = accepted_tokens
+        self.faults = faults if faults is not None else FaultPlan()
         self._around = around or contextlib.nullcontext
 
     def handle(
@@ -72,12 +78,26 @@ class Router:
     ) -> EmulatorResponse:
         """Answer one request."""
         ray = {"cf-ray": f"{secrets.token_hex(8)}-EMU", "content-type": "application/json"}
+        route = ROUTE.search(path)
+        fault = self.faults.draw(method.upper(), route["collection"] if route else None)
+        if fault is not None and fault.kind == "latency":
+            time.sleep(fault.latency)
+        elif fault is not None and fault.kind == "reset_before":
+            return EmulatorResponse(0, None, drop_connection=True)
+        elif fault is not None and fault.kind in ("429", "500", "502", "503"):
+            status = int(fault.kind)
+            failure = ApiFailure(status, [(CODE_THROTTLED if status == 429 else CODE_SERVER, f"injected {status}")])
+            if status == 429:
+                ray["retry-after"] = f"{fault.retry_after:g}"
+            return EmulatorResponse(status, failure.envelope(), ray)
         try:
             self._authenticate(headers)
             with self._around():
                 status, envelope = self._dispatch(method.upper(), path, query, body)
         except ApiFailure as failure:
             return EmulatorResponse(failure.status, failure.envelope(), ray)
+        if fault is not None and fault.kind == "reset_after":
+            return EmulatorResponse(0, None, drop_connection=True)
         return EmulatorResponse(status, envelope, ray)
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:

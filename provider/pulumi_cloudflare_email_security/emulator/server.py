@@ -1,51 +1,62 @@
-"""The emulator as an HTTP server: the API under ``/client/v4`` on a loopback address."""
+"""The emulator as an HTTP server: the API under ``/client/v4`` on a loopback address.
+
+Built on the standard library's threading HTTP server (HTTP/1.1, keep-alive), because an injected
+connection reset must really drop the TCP connection, which ASGI servers do not let an app do.
+"""
 
 from __future__ import annotations
 
 import socket
+import struct
 import threading
-import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-
-import uvicorn
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from urllib.parse import parse_qsl, urlsplit
 
 from .failures import CODE_NO_ROUTE, ApiFailure
-from .routes import Router
+from .routes import EmulatorResponse, Router
 
 API_PREFIX = "/client/v4"
-METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
 
-def create_app(router: Router) -> Starlette:
-    """A Starlette app that serves ``router`` under ``/client/v4``."""
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
 
-    async def endpoint(request: Request) -> Response:
-        body = await request.body()
-        reply = await run_in_threadpool(
-            router.handle,
-            request.method,
-            request.url.path,
-            request.query_params.multi_items(),
-            request.headers,
-            body,
-        )
-        return Response(reply.content(), status_code=reply.status, headers=reply.headers)
+    def _answer(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if not url.path.startswith(API_PREFIX + "/"):
+            failure = ApiFailure(404, [(CODE_NO_ROUTE, "No route for the URI")])
+            reply = EmulatorResponse(404, failure.envelope(), {"content-type": "application/json"})
+        else:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            query = parse_qsl(url.query, keep_blank_values=True)
+            reply = self.server.router.handle(self.command, url.path, query, headers, body)
+        if reply.drop_connection:
+            # RST instead of FIN: the client sees a reset, as when a connection breaks mid-request.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        content = reply.content()
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
-    async def no_route(request: Request) -> Response:
-        failure = ApiFailure(404, [(CODE_NO_ROUTE, "No route for the URI")])
-        return JSONResponse(failure.envelope(), status_code=failure.status)
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
 
-    return Starlette(
-        routes=[
-            Route(API_PREFIX + "/{rest:path}", endpoint, methods=METHODS),
-            Route("/{rest:path}", no_route, methods=METHODS),
-        ]
-    )
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet: tests and `cfes emulator` print what matters themselves
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    router: Router
 
 
 class EmulatorServer:
@@ -57,13 +68,10 @@ class EmulatorServer:
     def __init__(self, router: Router | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.router = router if router is not None else Router()
         self.host = host
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(create_app(self.router), log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]})
+        self._server = _Server((host, port), _Handler)
+        self._server.router = self.router
+        self.port: int = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1})
 
     @property
     def base_url(self) -> str:
@@ -71,21 +79,16 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}{API_PREFIX}"
 
     def start(self) -> EmulatorServer:
-        """Start serving; returns once the server accepts connections."""
+        """Start serving (the socket is already listening)."""
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the emulator server did not start")
-            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
-        self._server.should_exit = True
+        """Stop serving, close the socket and wait for the thread to end."""
         if self._thread.is_alive():
+            self._server.shutdown()
             self._thread.join(timeout=10)
-        self._socket.close()
+        self._server.server_close()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
