@@ -195,7 +195,8 @@ class CloudflareClient:
         retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
         delay = self.retry.backoff(attempt, retry_after, self._jitter())
         if self._clock() + delay - started > self.retry.deadline:
-            error.add_detail(f"gave up after {attempt + 1} tries in {self._clock() - started:.1f}s (retry deadline)")
+            tries = f"{attempt + 1} {'try' if attempt == 0 else 'tries'}"
+            error.add_detail(f"gave up after {tries} in {self._clock() - started:.1f}s (retry deadline)")
             raise error
         logger.debug(
             "retrying %s %s in %.2fs after %s (try %d, cf-ray %s)",
