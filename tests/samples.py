@@ -136,3 +136,31 @@ def numbered_body(collection: str, n: int) -> dict[str, Any]:
     else:
         body[API_NAME_FIELD[collection]] = f"e{n:04d}.{value}"
     return body
+
+
+def numbered_inputs(type_name: str, n: int) -> dict[str, Any]:
+    """Valid resource inputs for the n-th entry of a type: the sample with a distinct natural key."""
+    inputs = dict(SAMPLE_INPUTS[type_name])
+    unique = {
+        "AllowPolicy": {"pattern": f"p{n:04d}.partner.example"},
+        "BlockedSender": {"pattern": f"b{n:04d}.bad-actor.example"},
+        "TrustedDomain": {"pattern": f"t{n:04d}.newly-acquired.example"},
+        "ImpersonationRegistryEntry": {"email": f"vip{n:04d}@corp.example", "name": f"VIP {n}"},
+        "SendingDomainRestriction": {"domain": f"s{n:04d}.bank.example"},
+        "UrlIgnorePattern": {"pattern": f"https://intranet{n:04d}.corp.example/*"},
+        "ProtectedDomain": {"domain": f"d{n:04d}.corp.example"},
+    }
+    inputs.update(unique[type_name])
+    return inputs
+
+
+NATURAL_KEY_OF: dict[str, str] = {
+    "AllowPolicy": "pattern",
+    "BlockedSender": "pattern",
+    "TrustedDomain": "pattern",
+    "ImpersonationRegistryEntry": "email",
+    "SendingDomainRestriction": "domain",
+    "UrlIgnorePattern": "pattern",
+    "ProtectedDomain": "domain",
+}
+"""The field that tells numbered entries of a type apart."""

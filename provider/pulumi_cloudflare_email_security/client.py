@@ -285,7 +285,14 @@ class CloudflareClient:
             except CloudflareAPIError as error:
                 if not error.outcome_unknown:
                     raise
-                landed = find_landed()
+                try:
+                    landed = find_landed()
+                except CloudflareAPIError:
+                    error.add_detail(
+                        "the entry may have been created, and looking for it failed too: check the account, "
+                        "and adopt it (adopt_existing=True) rather than creating it again"
+                    )
+                    raise error from None
                 if len(landed) == 1:
                     logger.info("POST %s: the answer was lost, but the entry landed: %s", path, landed[0].get("id"))
                     entry = landed[0]
