@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from pulumi_cloudflare_email_security import credentials
 from pulumi_cloudflare_email_security.emulator import EmulatorServer, mock_cloudflare
@@ -16,14 +18,20 @@ from .protocol import ProviderProcess, assert_no_canary, provider_env
 from .registration import register
 from .samples import SAMPLE_INPUTS
 
+settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 OTHER_ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 CANARY = "CANARYtoken" + secrets.token_hex(12)
 FAST_RETRIES = {
     "CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE": "3",
     "CLOUDFLARE_EMAIL_SECURITY_RETRY_BASE_DELAY": "0.01",
+    "CLOUDFLARE_EMAIL_SECURITY_RATE_LIMIT": "1000000/1",
 }
-"""Retry settings that keep tests quick: a few fast retries, then the error."""
+"""Settings that keep tests quick: a few fast retries, then the error; and a rate budget the suite's own
+thousands of requests do not exhaust (the tests of the budget set their own)."""
 
 
 @pytest.fixture

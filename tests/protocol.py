@@ -160,6 +160,7 @@ def provider_env(base_url: str, **extra: str) -> dict[str, str]:
     env.update(
         CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE="3",
         CLOUDFLARE_EMAIL_SECURITY_RETRY_BASE_DELAY="0.01",
+        CLOUDFLARE_EMAIL_SECURITY_RATE_LIMIT="1000000/1",
         CLOUDFLARE_EMAIL_SECURITY_LOG_LEVEL="DEBUG",  # so the canary checks read every log line
     )
     env["CLOUDFLARE_BASE_URL"] = base_url

@@ -337,7 +337,15 @@ class CloudflareClient:
         while True:
             query = {**(params or {}), "page": page_number, "per_page": per_page}
             page = self.request("GET", path, params=query)
-            yield from page.result
+            for entry in page.result:
+                if not isinstance(entry, dict):
+                    raise ServerError(
+                        "Cloudflare answered a list with a malformed entry",
+                        method="GET",
+                        path=path,
+                        errors=[ApiMessage(None, f"expected objects, got {type(entry).__name__}")],
+                    )
+                yield entry
             if len(page.result) < per_page:
                 return
             page_number += 1

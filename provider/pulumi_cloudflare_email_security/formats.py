@@ -16,6 +16,12 @@ DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$)(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$")
 ACCOUNT_ID_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A value as messages quote it: its repr, shortened so that a huge input makes no huge message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 12]}…({len(text)} chars)"
+
+
 def regex_problem(pattern: str) -> str | None:
     """Why ``pattern`` is not a valid regular expression, or ``None``."""
     try:
@@ -30,15 +36,15 @@ def pattern_problem(pattern: str, pattern_type: str, is_regex: bool) -> str | No
     if is_regex:
         return regex_problem(pattern)
     if pattern_type == "EMAIL" and not EMAIL_RE.match(pattern):
-        return f"must be an email address such as user@example.com when pattern_type is EMAIL (got {pattern!r})"
+        return f"must be an email address such as user@example.com when pattern_type is EMAIL (got {shown(pattern)})"
     if pattern_type == "DOMAIN" and not DOMAIN_RE.match(pattern):
-        return f"must be a domain name such as example.com when pattern_type is DOMAIN (got {pattern!r})"
+        return f"must be a domain name such as example.com when pattern_type is DOMAIN (got {shown(pattern)})"
     if pattern_type == "IP":
         try:
             network = ipaddress.ip_network(pattern, strict=False)
         except ValueError:
             example = "an IPv4 address or CIDR block such as 203.0.113.0/24"
-            return f"must be {example} when pattern_type is IP (got {pattern!r})"
+            return f"must be {example} when pattern_type is IP (got {shown(pattern)})"
         if network.version != 4 or not network.is_global:
-            return f"must be a globally reachable IPv4 address or CIDR block (got {pattern!r})"
+            return f"must be a globally reachable IPv4 address or CIDR block (got {shown(pattern)})"
     return None

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from .credentials import CONFIG_NAMESPACE, stack_config
 from .errors import ConfigurationError
+from .formats import shown
 
 ENV_PREFIX = "CLOUDFLARE_EMAIL_SECURITY_"
 DEFAULT_RATE = (1200, 300.0)
@@ -39,7 +40,7 @@ def _positive_number(where: str, raw: str) -> float:
     except ValueError:
         value = -1.0
     if value <= 0:
-        raise ConfigurationError(f"{where}: must be a positive number of seconds (got {raw!r})")
+        raise ConfigurationError(f"{where}: must be a positive number of seconds (got {shown(raw)})")
     return value
 
 
@@ -56,7 +57,7 @@ def rate_limit(environ: Mapping[str, str] | None = None) -> tuple[int, float]:
     except ValueError:
         limit, period = 0, 0.0
     if limit < 1 or period <= 0:
-        raise ConfigurationError(f"{where}: must be REQUESTS/SECONDS such as 1200/300, or REQUESTS (got {raw!r})")
+        raise ConfigurationError(f"{where}: must be REQUESTS/SECONDS such as 1200/300, or REQUESTS (got {shown(raw)})")
     return limit, period
 
 
@@ -95,7 +96,7 @@ def configure_logging(environ: Mapping[str, str] | None = None) -> None:
     where, raw = found
     level = logging.getLevelName(raw.upper())
     if not isinstance(level, int):
-        raise ConfigurationError(f"{where}: must be DEBUG, INFO, WARNING or ERROR (got {raw!r})")
+        raise ConfigurationError(f"{where}: must be DEBUG, INFO, WARNING or ERROR (got {shown(raw)})")
     logger = logging.getLogger(PACKAGE_LOGGER)
     logger.setLevel(level)
     if not any(getattr(h, "_cfes", False) for h in logger.handlers):

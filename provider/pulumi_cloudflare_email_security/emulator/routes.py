@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import secrets
 import time
@@ -17,7 +18,7 @@ from typing import Any
 
 from .backend import Backend
 from .failures import CODE_AUTH, CODE_METHOD, CODE_NO_ROUTE, CODE_SERVER, CODE_THROTTLED, ApiFailure
-from .faults import FaultPlan
+from .faults import FaultPlan, RateLimiter
 
 ROUTE = re.compile(
     r"/accounts/(?P<account>[^/]*)/email-security/settings/(?P<collection>[a-z_]+)"
@@ -62,10 +63,13 @@ class Router:
         accepted_tokens: Collection[str] | None = None,
         around: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
         faults: FaultPlan | None = None,
+        rate_limit: tuple[int, float] | None = None,
     ) -> None:
         self.backend = backend if backend is not None else Backend()
         self.accepted_tokens = accepted_tokens
         self.faults = faults if faults is not None else FaultPlan()
+        self.limiter = RateLimiter(*rate_limit) if rate_limit else None
+        """Cloudflare's rate limit, when enforced: requests over it get a 429 with ``Retry-After``."""
         self._around = around or contextlib.nullcontext
 
     def handle(
@@ -78,6 +82,12 @@ class Router:
     ) -> EmulatorResponse:
         """Answer one request."""
         ray = {"cf-ray": f"{secrets.token_hex(8)}-EMU", "content-type": "application/json"}
+        wait = self.limiter.admit() if self.limiter else 0.0
+        if wait:
+            failure = ApiFailure(
+                429, [(CODE_THROTTLED, "Rate limited. Please wait and consider throttling your request speed")]
+            )
+            return EmulatorResponse(429, failure.envelope(), {**ray, "retry-after": str(math.ceil(wait))})
         route = ROUTE.search(path)
         fault = self.faults.draw(method.upper(), route["collection"] if route else None)
         if fault is not None and fault.kind == "latency":

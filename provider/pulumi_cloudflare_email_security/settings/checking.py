@@ -12,7 +12,7 @@ from typing import Any
 
 import pydantic
 
-from ..formats import ACCOUNT_ID_RE
+from ..formats import ACCOUNT_ID_RE, shown
 from .base import (
     ACCOUNT_ID,
     ADOPT_EXISTING,
@@ -89,7 +89,7 @@ def _account(value: Any) -> list[Failure]:
     if value is None or value == "":
         return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: is required: {ACCOUNT_ID_RULE}")]
     if not isinstance(value, str) or not ACCOUNT_ID_RE.match(value):
-        return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: must be {ACCOUNT_ID_RULE} (got {value!r})")]
+        return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: must be {ACCOUNT_ID_RULE} (got {shown(value)})")]
     return []
 
 
@@ -98,13 +98,13 @@ def _provider_inputs(spec: SettingsType, bag: Mapping[str, Any]) -> list[Failure
     for name in (*spec.options, ADOPT_EXISTING):
         value = bag.get(name)
         if value is not None and not is_unknown(value) and not isinstance(value, bool):
-            failures.append(Failure(name, f"{name}: must be true or false (got {value!r})"))
+            failures.append(Failure(name, f"{name}: must be true or false (got {shown(value)})"))
     adopt_id, account = bag.get(ADOPT_ID), bag.get(ACCOUNT_ID)
     if adopt_id is not None and not is_unknown(adopt_id):
         match = ADOPT_ID_RE.match(adopt_id) if isinstance(adopt_id, str) else None
         if match is None:
             failures.append(
-                Failure(ADOPT_ID, f"{ADOPT_ID}: must be an entry id, or <account_id>/<id> (got {adopt_id!r})")
+                Failure(ADOPT_ID, f"{ADOPT_ID}: must be an entry id, or <account_id>/<id> (got {shown(adopt_id)})")
             )
         elif match["account"] and isinstance(account, str) and match["account"].lower() != account.lower():
             failures.append(
@@ -121,4 +121,4 @@ def _from_pydantic(error: Any) -> Failure:
     if error["type"] == "missing":
         return Failure(name, f"{where}: is required")
     message = str(error["msg"]).removeprefix("Value error, ")
-    return Failure(name, f"{where}: {message} (got {error['input']!r})")
+    return Failure(name, f"{where}: {message} (got {shown(error['input'])})")

@@ -13,7 +13,7 @@ import pulumi
 import pydantic
 
 from ..engine import SettingsProvider
-from ..formats import EMAIL_RE, regex_problem
+from ..formats import EMAIL_RE, regex_problem, shown
 from ..resource import MODULE, SettingsResource
 from .base import CrossCheck, SettingsType
 from .fields import StrictModel, UnlimitedComments
@@ -35,7 +35,7 @@ def _email_fits(values: Mapping[str, Any]) -> str | None:
     if values["is_email_regex"]:
         return regex_problem(email)
     if not EMAIL_RE.match(email):
-        return f"must be an email address such as ceo@example.com, or a regex with is_email_regex (got {email!r})"
+        return f"must be an email address such as ceo@example.com, or a regex with is_email_regex (got {shown(email)})"
     return None
 
 
