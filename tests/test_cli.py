@@ -52,3 +52,25 @@ def test_emulator_command_serves_the_api_and_keeps_state(tmp_path: Path, monkeyp
         assert [e["id"] for e in CloudflareClient().list_all(path)] == [created["id"]]
     finally:
         stop(process)
+
+
+def test_emulator_command_injects_faults() -> None:
+    process, base_url = start_emulator(
+        "--fault", "503:method=GET,count=1", "--fault", "429:count=1,retry_after=4", "--fault-seed", "3"
+    )
+    try:
+        path = base_url + settings_path(ACCOUNT_ID, "url_ignore_patterns")
+        headers = {"Authorization": "Bearer t"}
+        first, second, third = (httpx.get(path, headers=headers) for _ in range(3))
+        assert (first.status_code, second.status_code, third.status_code) == (503, 429, 200)
+        assert second.headers["retry-after"] == "4"
+    finally:
+        stop(process)
+
+
+def test_emulator_command_refuses_a_bad_fault() -> None:
+    cfes = shutil.which("cfes", path=str(Path(sys.executable).parent)) or "cfes"
+    done = subprocess.run(
+        [cfes, "emulator", "--port", "0", "--fault", "teapot"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0 and "fault kind must be one of" in done.stderr
