@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pulumi_cloudflare_email_security import client as client_module
-from pulumi_cloudflare_email_security import credentials
+from pulumi_cloudflare_email_security import credentials, transport
 from pulumi_cloudflare_email_security.client import CloudflareClient, settings_path
 from pulumi_cloudflare_email_security.emulator import mock_cloudflare
 from pulumi_cloudflare_email_security.errors import (
@@ -202,7 +201,7 @@ def test_embedded_mode_persists_to_a_file(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", f"embedded:{state}")
     created = CloudflareClient().post(POLICIES, numbered_body("allow_policies", 1))
     assert created["id"] in state.read_text()
-    client_module.close_shared_clients()  # a new process would start with a new pool
+    transport.close_shared_clients()  # a new process would start with a new pool
     assert CloudflareClient().get(f"{POLICIES}/{created['id']}") == created
     assert CANARY not in state.read_text()
 
@@ -223,6 +222,6 @@ def test_one_pooled_client_is_shared_by_threads(cloudflare: mock_cloudflare) -> 
         t.join()
     assert errors == []
     assert len(cloudflare.backend.entries(ACCOUNT_ID, "allow_policies")) == 40
-    assert client_module._POOL.get("https://api.cloudflare.com/client/v4") is client_module._POOL.get(
+    assert transport._POOL.get("https://api.cloudflare.com/client/v4") is transport._POOL.get(
         "https://example.invalid/client/v4"
     )

@@ -12,12 +12,13 @@ from typing import Any
 import grpc
 import pytest
 
-from pulumi_cloudflare_email_security.client import CloudflareClient, close_shared_clients, settings_path
+from pulumi_cloudflare_email_security.client import CloudflareClient, settings_path
 from pulumi_cloudflare_email_security.credentials import Credentials
 from pulumi_cloudflare_email_security.emulator import EmulatorServer
 from pulumi_cloudflare_email_security.emulator.routes import EmulatorResponse, Router
 from pulumi_cloudflare_email_security.errors import CloudflareAPIError
 from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
+from pulumi_cloudflare_email_security.transport import close_shared_clients
 
 from .conftest import ACCOUNT_ID, OTHER_ACCOUNT_ID
 from .protocol import ProviderProcess, assert_no_canary, provider_env

@@ -1,60 +1,38 @@
-"""The Cloudflare API client: authentication, envelope, errors, paging and batch, over httpx.
+"""The Cloudflare API client: authentication, rate budget, retries, never-twice creates, paging and batch.
 
-One pooled :class:`httpx.Client` per process serves every call (created lazily, thread-safe, never
-pickled). Credentials and the base URL are resolved at each call (see :mod:`.credentials`). A base URL of
-the form ``embedded:PATH`` answers from the in-process emulator persisted to ``PATH``.
+Credentials and the base URL are resolved at each call (see :mod:`.credentials`); connections come from
+the process's pool (:mod:`.transport`); answers are unwrapped by :mod:`.envelope`.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from .credentials import Credentials, resolve_base_url, resolve_credentials
+from .credentials import resolve_base_url, resolve_credentials
+from .envelope import Page, scrub, unwrap
 from .errors import (
     ApiMessage,
-    AuthenticationError,
     CloudflareAPIError,
-    NotFoundError,
     RateLimitedError,
     ServerError,
     TransportError,
-    ValidationError,
-    error_class_for_status,
 )
 from .rate import process_budget
+from .transport import pooled_client
 from .tuning import configure_logging, rate_limit, retry_policy
 
 logger = logging.getLogger(__name__)
 
-EMBEDDED_PREFIX = "embedded:"
-EMBEDDED_ORIGIN = "http://embedded.emulator/client/v4"
 MAX_PER_PAGE = 1000
 MAX_BATCH_ITEMS = 1000
 BATCH_PARTS = ("deletes", "patches", "puts", "posts")
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-USER_AGENT = "pulumi-cloudflare-email-security"
-
-_SUMMARIES: dict[type[CloudflareAPIError], str] = {
-    NotFoundError: "Not found",
-    AuthenticationError: (
-        "Cloudflare refused the credentials (check that the token is valid and has the "
-        "'Cloud Email Security: Write' permission for this account)"
-    ),
-    ValidationError: "Cloudflare rejected the request",
-    RateLimitedError: "Cloudflare rate limit reached",
-    ServerError: "Cloudflare API server error",
-}
 
 
 def settings_path(account_id: str, collection: str, *rest: str) -> str:
@@ -62,69 +40,6 @@ def settings_path(account_id: str, collection: str, *rest: str) -> str:
     parts = [quote(account_id, safe=""), "email-security", "settings", collection]
     parts += [quote(p, safe="") for p in rest]
     return "/accounts/" + "/".join(parts)
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list: its entries and the ``result_info`` the API sent."""
-
-    result: list[dict[str, Any]]
-    result_info: Mapping[str, Any] = field(default_factory=dict)
-
-
-class _HttpPool:
-    """The process's shared httpx clients: one for the network, one per embedded state file."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._clients: dict[str, httpx.Client] = {}
-
-    def get(self, base_url: str) -> httpx.Client:
-        key = base_url if base_url.startswith(EMBEDDED_PREFIX) else "network"
-        with self._lock:
-            client = self._clients.get(key)
-            if client is None:
-                client = self._clients[key] = self._new(base_url)
-            return client
-
-    @staticmethod
-    def _new(base_url: str) -> httpx.Client:
-        headers = {"User-Agent": USER_AGENT}
-        if base_url.startswith(EMBEDDED_PREFIX):
-            from .emulator import EmbeddedTransport  # the emulator is loaded only when asked for
-
-            path = Path(base_url.removeprefix(EMBEDDED_PREFIX)).expanduser().resolve()
-            return httpx.Client(transport=EmbeddedTransport(path), headers=headers, timeout=DEFAULT_TIMEOUT)
-        limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
-        return httpx.Client(headers=headers, timeout=DEFAULT_TIMEOUT, limits=limits)
-
-    def close(self) -> None:
-        with self._lock:
-            for client in self._clients.values():
-                client.close()
-            self._clients.clear()
-
-
-_POOL = _HttpPool()
-
-
-def close_shared_clients() -> None:
-    """Close the process's pooled HTTP connections (they reopen on the next call)."""
-    _POOL.close()
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, parsed.timestamp() - time.time())
 
 
 # Failures where the request provably never reached the server: safe to send again, even a POST.
@@ -159,9 +74,8 @@ class CloudflareClient:
 
     def _target(self) -> tuple[httpx.Client, str]:
         base_url = resolve_base_url(self._environ)
-        http = self._http or _POOL.get(base_url)
-        origin = EMBEDDED_ORIGIN if base_url.startswith(EMBEDDED_PREFIX) else base_url
-        return http, origin
+        http, origin = pooled_client(base_url)
+        return self._http or http, origin
 
     def request(
         self,
@@ -217,46 +131,14 @@ class CloudflareClient:
             response = http.request(method, origin + path, params=params, json=json, headers=credentials.headers())
         except httpx.TransportError as exc:
             raise TransportError(
-                _scrub(f"Could not reach the Cloudflare API ({type(exc).__name__}: {exc})", credentials),
+                scrub(f"Could not reach the Cloudflare API ({type(exc).__name__}: {exc})", credentials),
                 method=method,
                 path=path,
                 outcome_unknown=not isinstance(exc, _NOT_SENT),
             ) from None
         ray_id = response.headers.get("cf-ray")
         logger.debug("%s %s -> HTTP %s (cf-ray %s)", method, path, response.status_code, ray_id)
-        return self._unwrap(response, method, path, ray_id, credentials)
-
-    @staticmethod
-    def _unwrap(response: httpx.Response, method: str, path: str, ray_id: str | None, credentials: Credentials) -> Page:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        ok = response.is_success and isinstance(body, dict) and body.get("success") is not False
-        if ok:
-            assert isinstance(body, dict)
-            result = body.get("result")
-            info = body.get("result_info") or {}
-            return Page(result if isinstance(result, list) else [result] if result else [], info)
-        errors = [
-            ApiMessage(e.get("code"), _scrub(str(e.get("message", "")), credentials))
-            for e in (body.get("errors") or [] if isinstance(body, dict) else [])
-            if isinstance(e, dict)
-        ]
-        status = response.status_code
-        if status < 400:  # a 2xx envelope that says success: false
-            status = 400
-        if not errors and body is None:
-            errors = [ApiMessage(None, f"non-JSON answer: {_scrub(response.text[:200], credentials)!r}")]
-        kind = error_class_for_status(status)
-        kwargs: dict[str, Any] = {"method": method, "path": path, "status": status, "errors": errors}
-        kwargs["ray_id"] = ray_id
-        kwargs["outcome_unknown"] = status >= 500
-        if kind is RateLimitedError:
-            raise RateLimitedError(
-                _SUMMARIES[kind], retry_after=_retry_after(response.headers.get("retry-after")), **kwargs
-            )
-        raise kind(_SUMMARIES[kind], **kwargs)
+        return unwrap(response, method, path, ray_id, credentials)
 
     def get(self, path: str) -> dict[str, Any]:
         """GET one object."""
@@ -388,9 +270,3 @@ class CloudflareClient:
             for name in parts:
                 merged[name].extend(result.get(name) or [])
         return merged
-
-
-def _scrub(text: str, credentials: Credentials) -> str:
-    for secret in credentials.secrets():
-        text = text.replace(secret, "***")
-    return text
