@@ -33,18 +33,25 @@ class RateBudget:
         self._lock = threading.Lock()
         self._sent: deque[float] = deque()
 
+    def try_acquire(self) -> float:
+        """Take one request's worth of budget if there is some (returns 0), or return the seconds until
+        there will be (nothing is taken)."""
+        with self._lock:
+            now = self._clock()
+            while self._sent and now - self._sent[0] >= self.period:
+                self._sent.popleft()
+            if len(self._sent) < self.limit:
+                self._sent.append(now)
+                return 0.0
+            return max(self._sent[0] + self.period - now, 1e-3)
+
     def acquire(self) -> float:
         """Take one request's worth of budget, waiting as long as needed; returns the seconds waited."""
         waited = 0.0
         while True:
-            with self._lock:
-                now = self._clock()
-                while self._sent and now - self._sent[0] >= self.period:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
-                    return waited
-                wait = self._sent[0] + self.period - now
+            wait = self.try_acquire()
+            if not wait:
+                return waited
             if waited == 0.0:
                 logger.info("rate budget of %d requests per %gs used up: waiting %.1fs", self.limit, self.period, wait)
             self._sleep(wait)

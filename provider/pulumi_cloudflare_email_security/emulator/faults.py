@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import random
 import threading
-import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -79,29 +78,6 @@ class Fault:
             and (self.method is None or self.method == method)
             and (self.collection is None or self.collection == collection)
         )
-
-
-class RateLimiter:
-    """Cloudflare's way of limiting: at most ``limit`` requests in any ``period`` seconds per client."""
-
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit, self.period = limit, period
-        self._lock = threading.Lock()
-        self._seen: deque[float] = deque()
-        self.refused = 0
-        """How many requests were answered with 429."""
-
-    def admit(self) -> float:
-        """0 when a request may go ahead; otherwise the seconds until it could (it is refused)."""
-        with self._lock:
-            now = time.monotonic()
-            while self._seen and now - self._seen[0] >= self.period:
-                self._seen.popleft()
-            if len(self._seen) < self.limit:
-                self._seen.append(now)
-                return 0.0
-            self.refused += 1
-            return max(self._seen[0] + self.period - now, 0.001)
 
 
 class FaultPlan:

@@ -11,14 +11,16 @@ import json
 import math
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rate import RateBudget
 from .backend import Backend
 from .failures import CODE_AUTH, CODE_METHOD, CODE_NO_ROUTE, CODE_SERVER, CODE_THROTTLED, ApiFailure
-from .faults import FaultPlan, RateLimiter
+from .faults import FaultPlan
 
 ROUTE = re.compile(
     r"/accounts/(?P<account>[^/]*)/email-security/settings/(?P<collection>[a-z_]+)"
@@ -68,8 +70,11 @@ class Router:
         self.backend = backend if backend is not None else Backend()
         self.accepted_tokens = accepted_tokens
         self.faults = faults if faults is not None else FaultPlan()
-        self.limiter = RateLimiter(*rate_limit) if rate_limit else None
+        self.limiter = RateBudget(*rate_limit) if rate_limit else None
         """Cloudflare's rate limit, when enforced: requests over it get a 429 with ``Retry-After``."""
+        self.refused = 0
+        """How many requests the rate limit refused."""
+        self._count_lock = threading.Lock()
         self._around = around or contextlib.nullcontext
 
     def handle(
@@ -82,8 +87,10 @@ class Router:
     ) -> EmulatorResponse:
         """Answer one request."""
         ray = {"cf-ray": f"{secrets.token_hex(8)}-EMU", "content-type": "application/json"}
-        wait = self.limiter.admit() if self.limiter else 0.0
+        wait = self.limiter.try_acquire() if self.limiter else 0.0
         if wait:
+            with self._count_lock:
+                self.refused += 1
             failure = ApiFailure(
                 429, [(CODE_THROTTLED, "Rate limited. Please wait and consider throttling your request speed")]
             )
