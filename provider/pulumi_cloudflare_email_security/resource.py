@@ -30,17 +30,38 @@ def default_account_id() -> str | None:
 
 
 class SettingsResource(pulumi.dynamic.Resource):
-    """Base of the resource classes: registers declared inputs and placeholders for computed outputs."""
+    """Base of the resource classes: the inputs and outputs every settings type has.
+
+    Every resource takes ``account_id`` (default: :func:`default_account_id`), and ``adopt_id`` (an id, or
+    ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) to take over an entry that
+    already exists instead of creating one.
+    """
+
+    account_id: pulumi.Output[str]
+    """The Cloudflare account id. Changing it replaces the resource."""
+    adopted: pulumi.Output[bool]
+    """Whether the entry existed before and was adopted rather than created."""
+    created_at: pulumi.Output[str]
+    """When the entry was created (API timestamp)."""
+    modified_at: pulumi.Output[str]
+    """When the entry was last modified (API timestamp)."""
 
     def __init__(
         self,
         provider: SettingsProvider,
         resource_name: str,
-        args: Mapping[str, Any],
-        opts: pulumi.ResourceOptions | None = None,
+        fields: Mapping[str, Any],
+        *,
+        account_id: pulumi.Input[str] | None,
+        adopt_id: pulumi.Input[str] | None,
+        adopt_existing: pulumi.Input[bool] | None,
+        opts: pulumi.ResourceOptions | None,
     ) -> None:
-        props: dict[str, Any] = dict(args)
-        if props.get("account_id") is None:
-            props["account_id"] = default_account_id()
+        props: dict[str, Any] = {
+            "account_id": account_id if account_id is not None else default_account_id(),
+            "adopt_id": adopt_id,
+            "adopt_existing": adopt_existing,
+            **fields,
+        }
         props.update({name: None for name in (*provider.settings_type.computed, "adopted")})
         super().__init__(provider, resource_name, props, opts)

@@ -56,8 +56,6 @@ class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
     is the policy's id.
     """
 
-    account_id: pulumi.Output[str]
-    """The Cloudflare account id. Changing it replaces the policy."""
     pattern: pulumi.Output[str]
     """The sender pattern: an email address, a domain, an IPv4 address or CIDR, or a regex (1-1024 chars)."""
     pattern_type: pulumi.Output[str]
@@ -74,12 +72,6 @@ class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
     """Enforce DMARC, SPF or DKIM authentication for the trusted sender."""
     comments: pulumi.Output[str | None]
     """Free-form notes (up to 1024 characters)."""
-    created_at: pulumi.Output[str]
-    """When the policy was created (API timestamp)."""
-    adopted: pulumi.Output[bool]
-    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
-    modified_at: pulumi.Output[str]
-    """When the policy was last modified (API timestamp)."""
 
     def __init__(
         self,
@@ -98,16 +90,8 @@ class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
         adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare an allow policy.
-
-        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
-        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
-        already exists instead of creating one.
-        """
-        args = {
-            "account_id": account_id,
-            "adopt_id": adopt_id,
-            "adopt_existing": adopt_existing,
+        """Declare an allow policy; the common inputs are described on :class:`SettingsResource`."""
+        fields = {
             "pattern": pattern,
             "pattern_type": pattern_type,
             "is_trusted_sender": is_trusted_sender,
@@ -117,4 +101,12 @@ class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
             "verify_sender": verify_sender,
             "comments": comments,
         }
-        super().__init__(AllowPolicyProvider(), resource_name, args, opts)
+        super().__init__(
+            AllowPolicyProvider(),
+            resource_name,
+            fields,
+            account_id=account_id,
+            adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )

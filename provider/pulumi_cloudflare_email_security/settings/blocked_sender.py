@@ -43,11 +43,9 @@ class BlockedSenderProvider(SettingsProvider):
 class BlockedSender(SettingsResource, module=MODULE, name="BlockedSender"):
     """A blocked sender: mail from senders matching ``pattern`` is blocked.
 
-    Outputs: every input, and ``created_at`` / ``modified_at``. The resource id is the entry's id.
+    Outputs: every input, and those of :class:`SettingsResource`. The resource id is the entry's id.
     """
 
-    account_id: pulumi.Output[str]
-    """The Cloudflare account id. Changing it replaces the entry."""
     pattern: pulumi.Output[str]
     """An email address, a domain, an IPv4 address or CIDR, or a regex (1-1024 characters)."""
     pattern_type: pulumi.Output[str]
@@ -56,12 +54,6 @@ class BlockedSender(SettingsResource, module=MODULE, name="BlockedSender"):
     """``pattern`` is a regular expression."""
     comments: pulumi.Output[str | None]
     """Free-form notes (up to 1024 characters)."""
-    created_at: pulumi.Output[str]
-    """When the entry was created (API timestamp)."""
-    adopted: pulumi.Output[bool]
-    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
-    modified_at: pulumi.Output[str]
-    """When the entry was last modified (API timestamp)."""
 
     def __init__(
         self,
@@ -76,19 +68,19 @@ class BlockedSender(SettingsResource, module=MODULE, name="BlockedSender"):
         adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare a blocked sender.
-
-        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
-        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
-        already exists instead of creating one.
-        """
-        args = {
-            "account_id": account_id,
-            "adopt_id": adopt_id,
-            "adopt_existing": adopt_existing,
+        """Declare a blocked sender; the common inputs are described on :class:`SettingsResource`."""
+        fields = {
             "pattern": pattern,
             "pattern_type": pattern_type,
             "is_regex": is_regex,
             "comments": comments,
         }
-        super().__init__(BlockedSenderProvider(), resource_name, args, opts)
+        super().__init__(
+            BlockedSenderProvider(),
+            resource_name,
+            fields,
+            account_id=account_id,
+            adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )

@@ -76,8 +76,6 @@ class ImpersonationRegistryEntry(SettingsResource, module=MODULE, name="Imperson
     (``A1S_INTERNAL`` for entries created here), ``directory_id`` and ``directory_node_id``.
     """
 
-    account_id: pulumi.Output[str]
-    """The Cloudflare account id. Changing it replaces the entry."""
     name: pulumi.Output[str]
     """The person's display name (1-1024 characters)."""
     email: pulumi.Output[str]
@@ -92,12 +90,6 @@ class ImpersonationRegistryEntry(SettingsResource, module=MODULE, name="Imperson
     """The directory the entry is synced from, if any."""
     directory_node_id: pulumi.Output[int | None]
     """The directory node the entry is synced from, if any."""
-    created_at: pulumi.Output[str]
-    """When the entry was created (API timestamp)."""
-    adopted: pulumi.Output[bool]
-    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
-    modified_at: pulumi.Output[str]
-    """When the entry was last modified (API timestamp)."""
 
     def __init__(
         self,
@@ -112,19 +104,19 @@ class ImpersonationRegistryEntry(SettingsResource, module=MODULE, name="Imperson
         adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare an impersonation registry entry.
-
-        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
-        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
-        already exists instead of creating one.
-        """
-        args = {
-            "account_id": account_id,
-            "adopt_id": adopt_id,
-            "adopt_existing": adopt_existing,
+        """Declare an impersonation registry entry; the common inputs are described on :class:`SettingsResource`."""
+        fields = {
             "name": name,
             "email": email,
             "is_email_regex": is_email_regex,
             "comments": comments,
         }
-        super().__init__(ImpersonationRegistryEntryProvider(), resource_name, args, opts)
+        super().__init__(
+            ImpersonationRegistryEntryProvider(),
+            resource_name,
+            fields,
+            account_id=account_id,
+            adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )

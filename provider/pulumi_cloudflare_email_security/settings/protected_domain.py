@@ -111,8 +111,6 @@ class ProtectedDomain(SettingsResource, module=MODULE, name="ProtectedDomain"):
     released from the stack and stays protected. Changing ``domain`` replaces the resource.
     """
 
-    account_id: pulumi.Output[str]
-    """The Cloudflare account id. Changing it replaces the resource."""
     domain: pulumi.Output[str]
     """The protected domain name. Changing it replaces the resource."""
     allowed_delivery_modes: pulumi.Output[list[str]]
@@ -151,12 +149,6 @@ class ProtectedDomain(SettingsResource, module=MODULE, name="ProtectedDomain"):
     """Authorization state: ``authorized``, ``status_message``, ``timestamp``."""
     emails_processed: pulumi.Output[dict[str, object] | None]
     """Processing counters reported by Cloudflare."""
-    adopted: pulumi.Output[bool]
-    """Whether the domain was already protected and was adopted rather than onboarded."""
-    created_at: pulumi.Output[str]
-    """When the domain was onboarded (API timestamp)."""
-    modified_at: pulumi.Output[str]
-    """When the domain's settings last changed (API timestamp)."""
 
     def __init__(
         self,
@@ -185,10 +177,7 @@ class ProtectedDomain(SettingsResource, module=MODULE, name="ProtectedDomain"):
         adopted automatically; ``adopt_id`` names one by id instead. Optional fields left out keep the
         values Cloudflare has.
         """
-        args = {
-            "account_id": account_id,
-            "adopt_id": adopt_id,
-            "adopt_existing": adopt_existing,
+        fields = {
             "domain": domain,
             "allowed_delivery_modes": allowed_delivery_modes,
             "regions": regions,
@@ -202,4 +191,12 @@ class ProtectedDomain(SettingsResource, module=MODULE, name="ProtectedDomain"):
             "transport": transport,
             "unprotect_on_destroy": unprotect_on_destroy,
         }
-        super().__init__(ProtectedDomainProvider(), resource_name, args, opts)
+        super().__init__(
+            ProtectedDomainProvider(),
+            resource_name,
+            fields,
+            account_id=account_id,
+            adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )

@@ -40,23 +40,15 @@ class SendingDomainRestrictionProvider(SettingsProvider):
 class SendingDomainRestriction(SettingsResource, module=MODULE, name="SendingDomainRestriction"):
     """A sending-domain restriction: mail from ``domain`` without TLS is dropped, except ``exclude``.
 
-    Outputs: every input, and ``created_at`` / ``modified_at``. The resource id is the entry's id.
+    Outputs: every input, and those of :class:`SettingsResource`. The resource id is the entry's id.
     """
 
-    account_id: pulumi.Output[str]
-    """The Cloudflare account id. Changing it replaces the entry."""
     domain: pulumi.Output[str]
     """The domain whose mail must arrive over TLS."""
     exclude: pulumi.Output[list[str]]
     """Subdomains exempt from the TLS requirement (may be empty)."""
     comments: pulumi.Output[str | None]
     """Free-form notes (up to 1024 characters)."""
-    created_at: pulumi.Output[str]
-    """When the entry was created (API timestamp)."""
-    adopted: pulumi.Output[bool]
-    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
-    modified_at: pulumi.Output[str]
-    """When the entry was last modified (API timestamp)."""
 
     def __init__(
         self,
@@ -70,18 +62,18 @@ class SendingDomainRestriction(SettingsResource, module=MODULE, name="SendingDom
         adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare a sending-domain restriction.
-
-        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
-        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
-        already exists instead of creating one.
-        """
-        args = {
-            "account_id": account_id,
-            "adopt_id": adopt_id,
-            "adopt_existing": adopt_existing,
+        """Declare a sending-domain restriction; the common inputs are described on :class:`SettingsResource`."""
+        fields = {
             "domain": domain,
             "exclude": exclude,
             "comments": comments,
         }
-        super().__init__(SendingDomainRestrictionProvider(), resource_name, args, opts)
+        super().__init__(
+            SendingDomainRestrictionProvider(),
+            resource_name,
+            fields,
+            account_id=account_id,
+            adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )

@@ -44,11 +44,9 @@ class TrustedDomainProvider(SettingsProvider):
 class TrustedDomain(SettingsResource, module=MODULE, name="TrustedDomain"):
     """A trusted domain: exempt from the recent-domain and/or lookalike-domain detections.
 
-    Outputs: every input, and ``created_at`` / ``modified_at``. The resource id is the entry's id.
+    Outputs: every input, and those of :class:`SettingsResource`. The resource id is the entry's id.
     """
 
-    account_id: pulumi.Output[str]
-    """The Cloudflare account id. Changing it replaces the entry."""
     pattern: pulumi.Output[str]
     """The domain, or a regex when ``is_regex`` (1-1024 characters)."""
     is_recent: pulumi.Output[bool]
@@ -59,12 +57,6 @@ class TrustedDomain(SettingsResource, module=MODULE, name="TrustedDomain"):
     """``pattern`` is a regular expression."""
     comments: pulumi.Output[str | None]
     """Free-form notes (up to 1024 characters)."""
-    created_at: pulumi.Output[str]
-    """When the entry was created (API timestamp)."""
-    adopted: pulumi.Output[bool]
-    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
-    modified_at: pulumi.Output[str]
-    """When the entry was last modified (API timestamp)."""
 
     def __init__(
         self,
@@ -80,20 +72,20 @@ class TrustedDomain(SettingsResource, module=MODULE, name="TrustedDomain"):
         adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare a trusted domain.
-
-        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
-        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
-        already exists instead of creating one.
-        """
-        args = {
-            "account_id": account_id,
-            "adopt_id": adopt_id,
-            "adopt_existing": adopt_existing,
+        """Declare a trusted domain; the common inputs are described on :class:`SettingsResource`."""
+        fields = {
             "pattern": pattern,
             "is_recent": is_recent,
             "is_similarity": is_similarity,
             "is_regex": is_regex,
             "comments": comments,
         }
-        super().__init__(TrustedDomainProvider(), resource_name, args, opts)
+        super().__init__(
+            TrustedDomainProvider(),
+            resource_name,
+            fields,
+            account_id=account_id,
+            adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )

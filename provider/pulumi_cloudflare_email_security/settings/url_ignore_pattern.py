@@ -39,21 +39,13 @@ class UrlIgnorePatternProvider(SettingsProvider):
 class UrlIgnorePattern(SettingsResource, module=MODULE, name="UrlIgnorePattern"):
     """A URL ignore pattern: links matching ``pattern`` are not scanned.
 
-    Outputs: every input, and ``created_at`` / ``modified_at``. The resource id is the entry's id.
+    Outputs: every input, and those of :class:`SettingsResource`. The resource id is the entry's id.
     """
 
-    account_id: pulumi.Output[str]
-    """The Cloudflare account id. Changing it replaces the entry."""
     pattern: pulumi.Output[str]
     """The URL pattern (1-1024 characters)."""
     comments: pulumi.Output[str | None]
     """Free-form notes (up to 1024 characters)."""
-    created_at: pulumi.Output[str]
-    """When the entry was created (API timestamp)."""
-    adopted: pulumi.Output[bool]
-    """Whether the entry existed before and was adopted (``adopt_id`` / ``adopt_existing``)."""
-    modified_at: pulumi.Output[str]
-    """When the entry was last modified (API timestamp)."""
 
     def __init__(
         self,
@@ -66,17 +58,17 @@ class UrlIgnorePattern(SettingsResource, module=MODULE, name="UrlIgnorePattern")
         adopt_existing: pulumi.Input[bool] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """Declare a URL ignore pattern.
-
-        ``account_id`` defaults as :func:`default_account_id` says. ``adopt_id`` (an id, or
-        ``<account_id>/<id>``) or ``adopt_existing=True`` (match by natural key) take over an entry that
-        already exists instead of creating one.
-        """
-        args = {
-            "account_id": account_id,
-            "adopt_id": adopt_id,
-            "adopt_existing": adopt_existing,
+        """Declare a URL ignore pattern; the common inputs are described on :class:`SettingsResource`."""
+        fields = {
             "pattern": pattern,
             "comments": comments,
         }
-        super().__init__(UrlIgnorePatternProvider(), resource_name, args, opts)
+        super().__init__(
+            UrlIgnorePatternProvider(),
+            resource_name,
+            fields,
+            account_id=account_id,
+            adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )
