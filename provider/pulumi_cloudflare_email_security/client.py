@@ -42,6 +42,11 @@ def settings_path(account_id: str, collection: str, *rest: str) -> str:
     return "/accounts/" + "/".join(parts)
 
 
+def malformed(what: str, method: str, path: str, detail: str) -> ServerError:
+    """The error for an answer that is not what the API documents: ``Cloudflare answered {what}``."""
+    return ServerError(f"Cloudflare answered {what}", method=method, path=path, errors=[ApiMessage(None, detail)])
+
+
 # Failures where the request provably never reached the server: safe to send again, even a POST.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
@@ -187,12 +192,8 @@ class CloudflareClient:
                     attempt += 1
                     continue
             if not entry.get("id"):
-                raise ServerError(
-                    "Cloudflare answered a create without the new entry's id",
-                    method="POST",
-                    path=path,
-                    errors=[ApiMessage(None, f"result had fields {sorted(entry)}")],
-                )
+                fields = f"result had fields {sorted(entry)}"
+                raise malformed("a create without the new entry's id", "POST", path, fields)
             return entry
 
     def delete(self, path: str) -> None:
@@ -203,12 +204,7 @@ class CloudflareClient:
     def _single(page: Page, method: str = "", path: str = "") -> dict[str, Any]:
         result = page.result[0] if page.result else {}
         if not isinstance(result, dict):
-            raise ServerError(
-                "Cloudflare answered with a malformed result",
-                method=method,
-                path=path,
-                errors=[ApiMessage(None, f"expected an object, got {type(result).__name__}")],
-            )
+            raise malformed("a malformed result", method, path, f"expected an object, got {type(result).__name__}")
         return result
 
     def iter_list(
@@ -221,12 +217,8 @@ class CloudflareClient:
             page = self.request("GET", path, params=query)
             for entry in page.result:
                 if not isinstance(entry, dict):
-                    raise ServerError(
-                        "Cloudflare answered a list with a malformed entry",
-                        method="GET",
-                        path=path,
-                        errors=[ApiMessage(None, f"expected objects, got {type(entry).__name__}")],
-                    )
+                    found = f"expected objects, got {type(entry).__name__}"
+                    raise malformed("a list with a malformed entry", "GET", path, found)
                 yield entry
             if len(page.result) < per_page:
                 return
