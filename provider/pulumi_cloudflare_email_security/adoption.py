@@ -63,8 +63,10 @@ def fetch_for_adoption(client: CloudflareClient, spec: SettingsType, account_id:
     return entry
 
 
-def single_match(spec: SettingsType, account_id: str, inputs: Mapping[str, Any], matches: list[dict[str, Any]]) -> str:
-    """The id of the one entry ``adopt_existing`` found; zero or several matches are errors."""
+def single_match(
+    spec: SettingsType, account_id: str, inputs: Mapping[str, Any], matches: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The one entry ``adopt_existing`` found (as listed); zero or several matches are errors."""
     key = describe_key(spec, inputs)
     if not matches:
         raise InputError(
@@ -77,7 +79,7 @@ def single_match(spec: SettingsType, account_id: str, inputs: Mapping[str, Any],
             f"{ADOPT_EXISTING}: {len(matches)} entries of {spec.resource_name} have {key} ({ids}); "
             f"name the one to adopt with {ADOPT_ID}"
         )
-    return str(matches[0]["id"])
+    return matches[0]
 
 
 def refuse_unmanageable(spec: SettingsType, entry: Mapping[str, Any], field: str | None = None) -> None:

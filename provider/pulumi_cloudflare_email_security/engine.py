@@ -76,11 +76,14 @@ class SettingsProvider(ResourceProvider):
         account_id = str(props[ACCOUNT_ID])
         adopt_id = props.get(ADOPT_ID)
         if adopt_id:
-            return self._adopt(client, account_id, split_entry_id(str(adopt_id))[1], props)
+            entry_id = split_entry_id(str(adopt_id))[1]
+            return self._adopt(client, fetch_for_adoption(client, spec, account_id, entry_id), props)
         if props.get(ADOPT_EXISTING) or spec.adopt_by_key_on_create:
             matches = find_by_key(client, spec, account_id, props)
             if matches or props.get(ADOPT_EXISTING):
-                return self._adopt(client, account_id, single_match(spec, account_id, props, matches), props)
+                found = single_match(spec, account_id, props, matches)
+                refuse_unmanageable(spec, found, ADOPT_EXISTING)
+                return self._adopt(client, found, props)
         # A POST is never sent twice blindly: after a lost answer, look for the entry before trying again.
         started = datetime.now(timezone.utc)
         entry = client.create(
@@ -90,10 +93,10 @@ class SettingsProvider(ResourceProvider):
         )
         return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry, adopted=False))
 
-    def _adopt(self, client: CloudflareClient, account_id: str, entry_id: str, props: dict[str, Any]) -> CreateResult:
-        spec = self.settings_type
-        fetch_for_adoption(client, spec, account_id, entry_id)
-        entry = client.patch(self._path(account_id, entry_id), spec.update_body(props))
+    def _adopt(self, client: CloudflareClient, existing: dict[str, Any], props: dict[str, Any]) -> CreateResult:
+        """PATCH an existing entry (already checked to be manageable) to the declared values."""
+        spec, entry_id = self.settings_type, str(existing["id"])
+        entry = client.patch(self._path(str(props[ACCOUNT_ID]), entry_id), spec.update_body(props))
         logger.info("%s adopted existing entry %s", spec.resource_name, entry_id)
         return CreateResult(entry_id, spec.outputs_after_write(props, entry, adopted=True))
 
