@@ -11,6 +11,7 @@ import pulumi.dynamic
 
 from .credentials import CONFIG_NAMESPACE, ENV_ACCOUNT_ID
 from .engine import SettingsProvider
+from .settings.base import ADOPTED
 
 MODULE = "cloudflare-email-security"
 
@@ -63,5 +64,5 @@ class SettingsResource(pulumi.dynamic.Resource):
             "adopt_existing": adopt_existing,
             **fields,
         }
-        props.update({name: None for name in (*provider.settings_type.computed, "adopted")})
+        props.update({name: None for name in (*provider.settings_type.computed, ADOPTED)})
         super().__init__(provider, resource_name, props, opts)

@@ -17,6 +17,7 @@ from .base import (
     ACCOUNT_ID,
     ADOPT_EXISTING,
     ADOPT_ID,
+    ADOPTED,
     PROVIDER_KEY,
     Bag,
     SettingsType,
@@ -47,7 +48,7 @@ def split_entry_id(value: str) -> tuple[str | None, str]:
 def check_inputs(spec: SettingsType, news: Mapping[str, Any]) -> tuple[Bag, list[Failure]]:
     """Validate and normalise a resource's inputs against its declaration."""
     bag = {k: v for k, v in news.items() if k != PROVIDER_KEY}
-    for name in (*spec.computed, "adopted"):
+    for name in (*spec.computed, ADOPTED):
         if bag.get(name) is None:
             bag.pop(name, None)  # output placeholders registered by the resource class
     failures = _misplaced(spec, bag)
