@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..rate import RateBudget
+from . import openapi
 from .backend import Backend
 from .failures import CODE_AUTH, CODE_METHOD, CODE_NO_ROUTE, CODE_SERVER, CODE_THROTTLED, ApiFailure
 from .faults import FaultPlan
@@ -53,8 +54,8 @@ def _success(result: Any, info: Mapping[str, int] | None = None) -> dict[str, An
 class Router:
     """Routes settings API requests to a :class:`Backend`.
 
-    ``accepted_tokens``, when given, is the set of API tokens the emulator accepts; otherwise any
-    non-empty token (or email + key pair) is accepted, as moto does. ``around`` wraps every request, for
+    ``accepted_tokens``, when given, is the set of API tokens the emulator accepts, and email + key
+    authentication is refused; otherwise any non-empty token (or email + key pair) is accepted, as moto does. ``around`` wraps every request, for
     a persisted backend that loads and saves around each call.
     """
 
@@ -122,8 +123,9 @@ class Router:
         token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
         if not token and not (headers.get("x-auth-email") and headers.get("x-auth-key")):
             raise ApiFailure(401, [(CODE_AUTH, "Authentication error: no credentials in the request")])
-        if token and self.accepted_tokens is not None and token not in self.accepted_tokens:
-            raise ApiFailure(403, [(CODE_AUTH, "Authentication error: invalid API token")])
+        if self.accepted_tokens is not None and token not in self.accepted_tokens:
+            reason = "invalid API token" if token else "only API tokens are accepted (email + API key refused)"
+            raise ApiFailure(403, [(CODE_AUTH, f"Authentication error: {reason}")])
 
     def _dispatch(
         self, method: str, path: str, query: Sequence[tuple[str, str]], raw: bytes
@@ -133,6 +135,11 @@ class Router:
             raise ApiFailure(404, [(CODE_NO_ROUTE, "No route for the URI")])
         account, collection = match["account"], match["collection"]
         item, sub = match["item"], match["sub"]
+        if collection not in openapi.collections():
+            known = ", ".join(sorted(openapi.collections()))
+            raise ApiFailure(
+                404, [(CODE_NO_ROUTE, f"No route for the URI: unknown collection {collection!r} ({known})")]
+            )
         backend = self.backend
         body = _parse_body(raw, method)
         if item is None:
