@@ -7,7 +7,15 @@ from collections.abc import Collection
 from types import TracebackType
 
 import httpx
-import respx
+
+try:
+    import respx
+except ModuleNotFoundError as missing:  # pragma: no cover - exercised by the plain-install test
+    raise ModuleNotFoundError(
+        "mock_cloudflare needs respx, which the package's test extra installs: "
+        "pip install 'pulumi-cloudflare-email-security[test]'",
+        name="respx",
+    ) from missing
 
 from ..credentials import CLOUDFLARE_API_URL
 from .backend import Backend

@@ -55,8 +55,8 @@ class Router:
     """Routes settings API requests to a :class:`Backend`.
 
     ``accepted_tokens``, when given, is the set of API tokens the emulator accepts, and email + key
-    authentication is refused; otherwise any non-empty token (or email + key pair) is accepted, as moto does. ``around`` wraps every request, for
-    a persisted backend that loads and saves around each call.
+    authentication is refused; otherwise any non-empty token (or email + key pair) is accepted, as moto
+    does. ``around`` wraps every request, for a persisted backend that loads and saves around each call.
     """
 
     def __init__(
