@@ -1,22 +1,35 @@
 # Two commands do all the set-up on a fresh clone:
 #   make test   create .venv, install the package with its test extras, run ruff, mypy and pytest
-#   make up     install, then `pulumi up` of the root program (embedded emulator unless credentials are set)
+#   make up     check for the Pulumi CLI, install the package alone, then `pulumi up` of the root program
+#               (embedded emulator unless Cloudflare credentials are set)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+EMULATOR_STATE := .pulumi/emulator.json
 
-.PHONY: install test lint typecheck unit up preview refresh destroy emulator clean
+.PHONY: install runtime test lint typecheck unit up preview refresh destroy emulator bench pulumi-cli clean
 
+# The package with its test extras: what `make test` needs.
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The package alone, as `pip install pulumi-cloudflare-email-security` gives it: what `make up` needs.
+runtime: $(RUNTIME_STAMP)
+
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (set PYTHON=...)")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME_STAMP)
+
+$(RUNTIME_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
 
 lint: install
 	$(BIN)/ruff check .
@@ -30,21 +43,20 @@ unit: install
 
 test: lint typecheck unit
 
-up: install
-	./scripts/stack up --yes
+# Fails before anything is installed when there is no `pulumi` binary, saying how to get one.
+pulumi-cli:
+	@./scripts/stack --check-cli
 
-preview: install
-	./scripts/stack preview
+up preview refresh destroy: pulumi-cli
+	@$(MAKE) --no-print-directory runtime
+	./scripts/stack $@ $(if $(filter preview,$@),,--yes)
 
-refresh: install
-	./scripts/stack refresh --yes
+# The same state file as the embedded emulator of `make up`: serve it to see (or change) what `up` made.
+emulator: runtime
+	$(BIN)/cfes emulator --state $(EMULATOR_STATE)
 
-destroy: install
-	./scripts/stack destroy --yes
-
-emulator: install
-	$(BIN)/cfes emulator --state .pulumi/emulator-server.json
-
+bench: runtime
+	$(BIN)/python bench/emulator_round_trip.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info provider/*.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info provider/*.egg-info

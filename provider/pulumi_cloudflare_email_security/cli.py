@@ -1,36 +1,106 @@
-"""``cfes``: the command line for people. ``cfes emulator`` serves the settings API emulator over HTTP."""
+"""``cfes``: the command line for people. ``cfes emulator`` serves the settings API emulator over HTTP;
+``cfes seed`` fills an emulator state file with entries to adopt or look up.
+
+Every failure a user can cause is one line on stderr that names the problem and the fix, with exit code 2.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
 import threading
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from .emulator import EmulatorServer, Fault, FaultPlan, Router, StateFile
+from .emulator.seeding import SeedError, load_seed, seed_state
+from .errors import ConfigurationError
 
-app = typer.Typer(help="Cloudflare Email Security settings as code: tools around the Pulumi provider.")
-console = Console(stderr=True)
+DISTRIBUTION = "pulumi-cloudflare-email-security"
+DEFAULT_PORT = 9787
+"""Not 8787, which ``wrangler dev`` listens on by default: both can run side by side."""
+MAX_PORT = 65535
+
+app = typer.Typer(
+    help="Cloudflare Email Security settings as code: tools around the Pulumi provider.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    no_args_is_help=True,
+)
+console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str) -> NoReturn:
+    """Print one error line on stderr and exit with code 2."""
+    console.print(f"cfes: error: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def package_version() -> str:
+    """The installed package's version."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+        return "unknown"
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        print(f"cfes {package_version()}")
+        raise typer.Exit()
 
 
 @app.callback()
-def main() -> None:
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
+) -> None:
     """Cloudflare Email Security settings as code."""
+
+
+def _open_state(path: Path) -> StateFile:
+    state_file = StateFile(path)
+    try:
+        state_file.load()
+    except ConfigurationError as exc:
+        fail(str(exc))
+    return state_file
+
+
+def _listen(router: Router, host: str, port: int) -> EmulatorServer:
+    if not 0 <= port <= MAX_PORT:
+        fail(f"--port {port} is out of range: use 1 to {MAX_PORT}, or 0 to pick a free port")
+    try:
+        return EmulatorServer(router, host=host, port=port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            fail(f"port {port} on {host} is already in use: stop what listens there, or pass --port 0 for a free one")
+        if exc.errno == errno.EACCES:
+            fail(f"not allowed to listen on port {port} of {host}: use a port above 1023, or --port 0")
+        fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host, or use --host 127.0.0.1")
 
 
 @app.command()
 def emulator(
     host: Annotated[str, typer.Option(help="Address to listen on (keep it on loopback).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8787,
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = DEFAULT_PORT,
     state: Annotated[
-        Path | None, typer.Option(help="JSON file that keeps the emulator's entries across restarts.")
+        Path | None,
+        typer.Option(help="JSON file that keeps the emulator's entries across restarts (e.g. .pulumi/emulator.json)."),
     ] = None,
     token: Annotated[
-        list[str] | None, typer.Option(help="Accept only these API tokens (default: any non-empty one).")
+        list[str] | None,
+        typer.Option(
+            help="Accept only these API tokens; email + API key authentication is then refused. "
+            "Repeatable. Default: any non-empty token, or any email + key pair."
+        ),
     ] = None,
     fault: Annotated[
         list[str] | None,
@@ -46,23 +116,58 @@ def emulator(
     try:
         faults = FaultPlan([Fault.parse(text) for text in fault or []], seed=fault_seed)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--fault") from None
+        fail(f"--fault: {exc}")
     if state is not None:
-        state_file = StateFile(state)
+        state_file = _open_state(state)
         router = Router(state_file.backend, accepted_tokens=token, around=state_file.transaction, faults=faults)
     else:
         router = Router(accepted_tokens=token, faults=faults)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with EmulatorServer(router, host=host, port=port) as server:
+    with _listen(router, host, port) as server:
         console.print("Email Security emulator listening; point clients at it with:")
         print(f"export CLOUDFLARE_BASE_URL={server.base_url}", flush=True)
         if state is not None:
-            console.print(f"State is kept in {state}", highlight=False)
+            console.print(f"State is kept in {state}")
         for active in faults.faults:
-            console.print(f"Injecting fault: {active}", highlight=False)
+            console.print(f"Injecting fault: {active}")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     if faults.faults:
         console.print(f"{faults.total_fired} of {faults.requests} requests were hit by injected faults.")
     console.print("Emulator stopped.")
+
+
+@app.command()
+def seed(
+    seed_file: Annotated[
+        Path,
+        typer.Argument(help="JSON object mapping API collections (allow_policies, domains, ...) to request bodies."),
+    ],
+    state: Annotated[
+        Path,
+        typer.Option(help="The emulator state file to add the entries to (make up uses .pulumi/emulator.json)."),
+    ],
+    account_id: Annotated[
+        str, typer.Option(envvar="CLOUDFLARE_ACCOUNT_ID", help="The account to create the entries in.")
+    ],
+) -> None:
+    """Create entries in an emulator state file, as if made in the dashboard: something to adopt or look up.
+
+    Prints one line per entry: its collection, id and pattern (or name, email, domain).
+    """
+    try:
+        document = load_seed(seed_file)
+    except SeedError as exc:
+        fail(str(exc))
+    state_file = _open_state(state)
+    try:
+        created = seed_state(state_file, account_id, document)
+    except SeedError as exc:
+        fail(f"{seed_file}: {exc}; nothing was added")
+    except ConfigurationError as exc:
+        fail(str(exc))
+    for collection, entry in created:
+        label = next((entry[k] for k in ("pattern", "email", "domain", "name") if entry.get(k)), "")
+        print(f"{collection}\t{entry['id']}\t{label}")
+    console.print(f"Added {len(created)} entries to account {account_id} in {state}.")
