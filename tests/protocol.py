@@ -56,6 +56,8 @@ class ProviderProcess:
 
     env: dict[str, str]
     type_token: str = "pulumi-python:dynamic/cloudflare-email-security:AllowPolicy"
+    python: str = sys.executable
+    """The interpreter to run the provider with (another virtualenv's, to test an installed wheel)."""
     process: subprocess.Popen[bytes] | None = None
     output: list[str] = field(default_factory=list)
     bags: list[dict[str, Any]] = field(default_factory=list)
@@ -63,7 +65,7 @@ class ProviderProcess:
 
     def start(self) -> ProviderProcess:
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            [self.python, "-u", "-m", "pulumi.dynamic"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=self.env,
