@@ -13,7 +13,7 @@ import pytest
 import pulumi_cloudflare_email_security as email_security
 from pulumi_cloudflare_email_security import lookups
 from pulumi_cloudflare_email_security.emulator import mock_cloudflare, openapi
-from pulumi_cloudflare_email_security.entries import ENTRY_MODELS
+from pulumi_cloudflare_email_security.entries import DEPRECATED_FIELDS, ENTRY_MODELS
 from pulumi_cloudflare_email_security.errors import ConfigurationError
 from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
 
@@ -31,6 +31,7 @@ LOOKUPS: dict[str, Callable[..., list[Any]]] = {
     "url_ignore_patterns": lookups.list_url_ignore_patterns,
 }
 DEPRECATED_OUTPUTS = {"is_sender", "is_spoof", "is_recipient", "last_modified", "external_directory_node_id"}
+assert DEPRECATED_FIELDS == DEPRECATED_OUTPUTS
 
 
 def literal_values(annotation: Any) -> set[Any]:
@@ -76,6 +77,10 @@ def test_lookups_read_every_page_as_typed_objects(collection: str, cloudflare: m
     found = LOOKUPS[collection](ACCOUNT_ID)
     assert [e.id for e in found] == [e["id"] for e in created]
     assert all(type(e) is ENTRY_MODELS[collection] for e in found)
+    # The API still sends deprecated fields; the typed entries leave them out, as documented.
+    assert created[0].keys() & DEPRECATED_OUTPUTS
+    assert not set(found[0].model_dump()) & DEPRECATED_OUTPUTS
+    assert not any(hasattr(found[0], name) for name in DEPRECATED_OUTPUTS)
     assert [(r.url.params["page"], r.url.params["per_page"]) for r in cloudflare.requests] == [
         ("1", "1000"),
         ("2", "1000"),
@@ -99,6 +104,12 @@ def test_filters_and_sorting_reach_the_api(cloudflare: mock_cloudflare) -> None:
         email_security.list_allow_policies(ACCOUNT_ID, search="sender0001")[0].pattern == "sender0001@partner.example"
     )
     assert "account_id" not in str(cloudflare.requests[-1].url.params)
+
+
+def test_fields_the_api_adds_later_are_kept(cloudflare: mock_cloudflare) -> None:
+    cloudflare.backend.seed(ACCOUNT_ID, "url_ignore_patterns", {"pattern": "x.example/*", "risk_score": 3})
+    (found,) = lookups.list_url_ignore_patterns(ACCOUNT_ID)
+    assert found.model_dump()["risk_score"] == 3
 
 
 def test_entries_the_provider_cannot_create_are_still_readable(cloudflare: mock_cloudflare) -> None:

@@ -11,6 +11,10 @@ from typing import Any
 import pydantic
 
 
+DEPRECATED_FIELDS = frozenset({"is_sender", "is_spoof", "is_recipient", "last_modified", "external_directory_node_id"})
+"""Response fields past (or near) their end of life: never part of an entry's typed view."""
+
+
 class EntryInfo(pydantic.BaseModel):
     """Fields every settings entry has."""
 
@@ -19,6 +23,13 @@ class EntryInfo(pydantic.BaseModel):
     id: str
     created_at: str | None = None
     modified_at: str | None = None
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _drop_deprecated(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in DEPRECATED_FIELDS}
+        return data
 
 
 class AllowPolicyInfo(EntryInfo):

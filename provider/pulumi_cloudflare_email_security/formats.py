@@ -23,11 +23,15 @@ def shown(value: object, limit: int = 60) -> str:
 
 
 def regex_problem(pattern: str) -> str | None:
-    """Why ``pattern`` is not a valid regular expression, or ``None``."""
+    """Why ``pattern`` is not a valid regular expression, or ``None``.
+
+    Checked with Python's ``re`` syntax, which is close to, but not the same as, the engine Cloudflare
+    matches with: a pattern that passes here may still be refused by the API, which then says why.
+    """
     try:
         re.compile(pattern)
     except re.error as exc:
-        return f"is not a valid regular expression ({exc})"
+        return f"is not a valid regular expression in Python's re syntax ({exc})"
     return None
 
 
