@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
+from pulumi_cloudflare_email_security.cli import DEFAULT_PORT, package_version
 from pulumi_cloudflare_email_security.client import CloudflareClient, settings_path
+from pulumi_cloudflare_email_security.emulator import StateFile
 
 from .conftest import ACCOUNT_ID, CANARY
 from .samples import numbered_body
@@ -68,9 +73,115 @@ def test_emulator_command_injects_faults() -> None:
         stop(process)
 
 
-def test_emulator_command_refuses_a_bad_fault() -> None:
-    cfes = shutil.which("cfes", path=str(Path(sys.executable).parent)) or "cfes"
-    done = subprocess.run(
-        [cfes, "emulator", "--port", "0", "--fault", "teapot"], capture_output=True, text=True, timeout=60
+def cfes(*args: str | Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    command = shutil.which("cfes", path=str(Path(sys.executable).parent)) or "cfes"
+    return subprocess.run([command, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cfes: error: "), done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    for text in expected:
+        assert text in lines[0], lines[0]
+
+
+def test_version() -> None:
+    done = cfes("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"cfes {package_version()}" and package_version() != "unknown"
+
+
+def test_the_default_port_is_not_wranglers() -> None:
+    assert DEFAULT_PORT != 8787
+    assert f"default: {DEFAULT_PORT}" in " ".join(cfes("emulator", "--help").stdout.split())
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "700000"])
+def test_a_port_out_of_range_is_one_line(port: str) -> None:
+    assert_one_line_error(cfes("emulator", "--port", port), f"--port {port} is out of range", "--port 0")
+
+
+def test_a_port_in_use_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_one_line_error(cfes("emulator", "--port", str(port)), f"port {port}", "already in use", "--port 0")
+
+
+def test_a_bad_fault_is_one_line() -> None:
+    assert_one_line_error(cfes("emulator", "--port", "0", "--fault", "teapot"), "--fault", "fault kind must be one of")
+
+
+def test_token_restriction_refuses_email_and_key_too() -> None:
+    process, base_url = start_emulator("--token", CANARY)
+    try:
+        path = base_url + settings_path(ACCOUNT_ID, "url_ignore_patterns")
+        by_key = httpx.get(path, headers={"X-Auth-Email": "a@corp.example", "X-Auth-Key": "k" * 37})
+        assert by_key.status_code == 403 and "email + API key refused" in by_key.text
+        assert httpx.get(path, headers={"Authorization": f"Bearer {CANARY}"}).status_code == 200
+    finally:
+        stop(process)
+
+
+def test_a_collection_the_emulator_does_not_know_gets_an_api_answer() -> None:
+    process, base_url = start_emulator()
+    try:
+        answer = httpx.post(
+            base_url + settings_path(ACCOUNT_ID, "no_such_things"), json={}, headers={"Authorization": "Bearer t"}
+        )
+        assert answer.status_code == 404
+        assert answer.json()["success"] is False and "no_such_things" in answer.json()["errors"][0]["message"]
+    finally:
+        stop(process)
+
+
+def test_seed_adds_entries_that_the_emulator_then_serves(tmp_path: Path, monkeypatch) -> None:
+    seed_file, state = tmp_path / "seed.json", tmp_path / "state.json"
+    seed_file.write_text(
+        json.dumps(
+            {
+                "trusted_domains": [numbered_body("trusted_domains", 1), numbered_body("trusted_domains", 2)],
+                "url_ignore_patterns": [{"pattern": "https://sso.corp.example/*"}],
+            }
+        )
     )
-    assert done.returncode != 0 and "fault kind must be one of" in done.stderr
+    done = cfes("seed", seed_file, "--state", state, "--account-id", ACCOUNT_ID)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert [r[0] for r in rows] == ["trusted_domains", "trusted_domains", "url_ignore_patterns"]
+    assert rows[2][2] == "https://sso.corp.example/*"
+    process, base_url = start_emulator("--state", str(state))
+    try:
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", base_url)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", CANARY)
+        listed = CloudflareClient().list_all(settings_path(ACCOUNT_ID, "url_ignore_patterns"))
+        assert [e["id"] for e in listed] == [rows[2][1]]
+    finally:
+        stop(process)
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ("{", "is not valid JSON"),
+        ("[]", "must hold a JSON object"),
+        ('{"content_rules": []}', "unknown collection 'content_rules'"),
+        ('{"allow_policies": {}}', "allow_policies must be a list of objects"),
+        (
+            '{"url_ignore_patterns": [{"pattern": "ok.example/*"}, {"comments": "no pattern"}]}',
+            "url_ignore_patterns[1]",
+        ),
+    ],
+)
+def test_a_bad_seed_is_one_line_and_adds_nothing(tmp_path: Path, document: str, expected: str) -> None:
+    seed_file, state = tmp_path / "seed.json", tmp_path / "state.json"
+    seed_file.write_text(document)
+    assert_one_line_error(
+        cfes("seed", seed_file, "--state", state, "--account-id", ACCOUNT_ID), str(seed_file), expected
+    )
+    restored = StateFile(state)
+    restored.load()
+    assert restored.backend.entries(ACCOUNT_ID, "url_ignore_patterns") == []

@@ -76,7 +76,7 @@ def _open_state(path: Path) -> StateFile:
 
 def _listen(router: Router, host: str, port: int) -> EmulatorServer:
     if not 0 <= port <= MAX_PORT:
-        fail(f"--port {port} is out of range: use 1 to {MAX_PORT}, or 0 to pick a free port")
+        fail(f"--port {port} is out of range: use 1 to {MAX_PORT}, or --port 0 to pick a free one")
     try:
         return EmulatorServer(router, host=host, port=port)
     except OSError as exc:
