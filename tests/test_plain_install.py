@@ -70,7 +70,7 @@ def test_the_package_imports_and_mock_cloudflare_names_the_extra(plain: Path) ->
         "try:\n    em.mock_cloudflare\nexcept ModuleNotFoundError as e:\n    print(e)\n",
     )
     assert done.returncode == 0, done.stderr
-    assert "pip install 'pulumi-cloudflare-email-security[test]'" in done.stdout
+    assert "pip install 'pulumi-cloudflare-email-security[mock]'" in done.stdout
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["emulator", "--help"], ["seed", "--help"]])

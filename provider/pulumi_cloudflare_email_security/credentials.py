@@ -138,3 +138,15 @@ def resolve_base_url(environ: Mapping[str, str] | None = None) -> str:
     if configured:
         return configured[1].rstrip("/")
     return CLOUDFLARE_API_URL
+
+
+def resolve_base_url_setting(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The API base URL to use now, as :func:`resolve_base_url` finds it, and where it came from:
+    ``CLOUDFLARE_BASE_URL``, ``stack config cloudflare-email-security:baseUrl`` or ``default``."""
+    env = os.environ if environ is None else environ
+    if env.get(ENV_BASE_URL):
+        return env[ENV_BASE_URL].rstrip("/"), ENV_BASE_URL
+    configured = stack_config("baseUrl", (CONFIG_NAMESPACE,))
+    if configured:
+        return configured[1].rstrip("/"), f"stack config {configured[0]}"
+    return CLOUDFLARE_API_URL, "default"

@@ -5,7 +5,7 @@ inject faults (:class:`FaultPlan`). The router is served three ways: :class:`moc
 tests), :class:`EmulatorServer` (HTTP on loopback, ``cfes emulator``) and :class:`EmbeddedTransport`
 (in-process, persisted to a file; chosen with a base URL of the form ``embedded:PATH``).
 
-:class:`mock_cloudflare` needs respx, which only the ``test`` extra installs: it is imported on first use,
+:class:`mock_cloudflare` needs respx, which only the ``mock`` extra installs: it is imported on first use,
 so that the emulator itself runs on a plain install.
 """
 
@@ -17,7 +17,7 @@ from .backend import Backend
 from .failures import ApiFailure
 from .faults import Fault, FaultPlan
 from .httpx_adapter import EmbeddedTransport
-from .persistence import StateFile
+from .persistence import StateFile, StateFileError
 from .routes import EmulatorResponse, Router
 from .server import EmulatorServer
 
@@ -43,5 +43,6 @@ __all__ = [
     "FaultPlan",
     "Router",
     "StateFile",
+    "StateFileError",
     "mock_cloudflare",
 ]

@@ -25,12 +25,20 @@ def answer(router: Router, request: httpx.Request) -> httpx.Response:
 
 
 class EmbeddedTransport(httpx.BaseTransport):
-    """An httpx transport that answers from an emulator persisted to ``state_path``, in this process."""
+    """An httpx transport that answers from an emulator persisted to ``state_path``, in this process.
 
-    def __init__(self, state_path: str | os.PathLike[str]) -> None:
-        self.state = StateFile(state_path)
-        self.router = Router(self.state.backend, around=self.state.transaction)
+    The state file is checked and loaded when the transport is made. A :class:`StateFileError` (a
+    ``ConfigurationError``) is raised to the caller as is, never turned into an HTTP answer that a client
+    would retry. ``origin`` says where the path came from, for error messages.
+    """
+
+    def __init__(self, state_path: str | os.PathLike[str], *, origin: str | None = None) -> None:
+        self.state = StateFile(state_path, origin=origin).open()
+        # The transaction wraps the router rather than running inside it, so that state file errors reach
+        # the caller instead of the router's error answers.
+        self.router = Router(self.state.backend)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Answer one request."""
-        return answer(self.router, request)
+        with self.state.transaction():
+            return answer(self.router, request)

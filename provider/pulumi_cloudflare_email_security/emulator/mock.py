@@ -12,8 +12,8 @@ try:
     import respx
 except ModuleNotFoundError as missing:  # pragma: no cover - exercised by the plain-install test
     raise ModuleNotFoundError(
-        "mock_cloudflare needs respx, which the package's test extra installs: "
-        "pip install 'pulumi-cloudflare-email-security[test]'",
+        "mock_cloudflare needs respx, which the package's mock extra installs: "
+        "pip install 'pulumi-cloudflare-email-security[mock]'",
         name="respx",
     ) from missing
 

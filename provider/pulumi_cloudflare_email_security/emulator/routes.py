@@ -22,6 +22,7 @@ from . import openapi
 from .backend import Backend
 from .failures import CODE_AUTH, CODE_METHOD, CODE_NO_ROUTE, CODE_SERVER, CODE_THROTTLED, ApiFailure
 from .faults import FaultPlan
+from .persistence import StateFileError
 
 ROUTE = re.compile(
     r"/accounts/(?P<account>[^/]*)/email-security/settings/(?P<collection>[a-z_]+)"
@@ -114,6 +115,10 @@ class Router:
                 status, envelope = self._dispatch(method.upper(), path, query, body)
         except ApiFailure as failure:
             return EmulatorResponse(failure.status, failure.envelope(), ray)
+        except StateFileError as error:
+            # Served over HTTP, the state file's problem is told to the client; the embedded transport
+            # runs the state transaction outside the router, so that it raises instead.
+            return EmulatorResponse(500, ApiFailure(500, [(CODE_SERVER, str(error))]).envelope(), ray)
         if fault is not None and fault.kind == "reset_after":
             return EmulatorResponse(0, None, drop_connection=True)
         return EmulatorResponse(status, envelope, ray)
