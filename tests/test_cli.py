@@ -185,3 +185,34 @@ def test_a_bad_seed_is_one_line_and_adds_nothing(tmp_path: Path, document: str, 
     restored = StateFile(state)
     restored.load()
     assert restored.backend.entries(ACCOUNT_ID, "url_ignore_patterns") == []
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "is a directory"),
+        (b"", "is empty"),
+        (b'{"accounts": {"a": ', "is not valid JSON"),
+        (b"\xff\xfe\x00", "is not UTF-8 text"),
+        (b"[]", "holds an array"),
+        (b"null", "holds null"),
+    ],
+)
+@pytest.mark.parametrize("command", ["emulator", "seed"])
+def test_a_bad_state_file_is_one_line_and_left_as_it_is(
+    tmp_path: Path, command: str, content: bytes | None, expected: str
+) -> None:
+    state = tmp_path / "state.json"
+    if content is None:
+        state.mkdir()
+    else:
+        state.write_bytes(content)
+    if command == "emulator":
+        done = cfes("emulator", "--port", "0", "--state", state)
+    else:
+        seed_file = tmp_path / "seed.json"
+        seed_file.write_text(json.dumps({"url_ignore_patterns": [{"pattern": "x.example/*"}]}))
+        done = cfes("seed", seed_file, "--state", state, "--account-id", ACCOUNT_ID)
+    assert_one_line_error(done, str(state), expected)
+    if content is not None:
+        assert state.read_bytes() == content, "the state file was changed"

@@ -66,12 +66,10 @@ def main(
 
 
 def _open_state(path: Path) -> StateFile:
-    state_file = StateFile(path)
     try:
-        state_file.load()
+        return StateFile(path, origin="--state").open()
     except ConfigurationError as exc:
         fail(str(exc))
-    return state_file
 
 
 def _listen(router: Router, host: str, port: int) -> EmulatorServer:
