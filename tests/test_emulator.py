@@ -161,11 +161,14 @@ def test_requests_without_credentials_are_refused(headers: dict[str, str]) -> No
     assert failure(reply, 401)
 
 
-def test_email_and_key_are_accepted_and_wrong_tokens_can_be_refused() -> None:
+def test_email_and_key_are_accepted_unless_tokens_are_restricted() -> None:
+    by_key = {"X-Auth-Email": "a@b.example", "X-Auth-Key": "k"}
+    with mock_cloudflare():
+        assert httpx.get(BASE + url("allow_policies"), headers=by_key).status_code == 200
     with mock_cloudflare(accepted_tokens={"good"}):
-        ok = httpx.get(BASE + url("allow_policies"), headers={"X-Auth-Email": "a@b.example", "X-Auth-Key": "k"})
-        assert ok.status_code == 200
+        assert failure(httpx.get(BASE + url("allow_policies"), headers=by_key), 403)
         assert failure(httpx.get(BASE + url("allow_policies"), headers={"Authorization": "Bearer bad"}), 403)
+        assert httpx.get(BASE + url("allow_policies"), headers={"Authorization": "Bearer good"}).status_code == 200
 
 
 def test_unknown_routes_and_methods(api: Any) -> None:

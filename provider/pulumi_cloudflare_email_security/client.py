@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .credentials import resolve_base_url, resolve_credentials
+from .credentials import resolve_base_url_setting, resolve_credentials
 from .envelope import Page, scrub, unwrap
 from .errors import (
     ApiMessage,
@@ -78,8 +78,7 @@ class CloudflareClient:
         self.budget = process_budget(*rate_limit(environ))
 
     def _target(self) -> tuple[httpx.Client, str]:
-        base_url = resolve_base_url(self._environ)
-        http, origin = pooled_client(base_url)
+        http, origin = pooled_client(*resolve_base_url_setting(self._environ))
         return self._http or http, origin
 
     def request(

@@ -131,13 +131,7 @@ def resolve_credentials(environ: Mapping[str, str] | None = None) -> Credentials
 
 def resolve_base_url(environ: Mapping[str, str] | None = None) -> str:
     """The API base URL to use now: environment, then stack config, then Cloudflare's public API."""
-    env = os.environ if environ is None else environ
-    if env.get(ENV_BASE_URL):
-        return env[ENV_BASE_URL].rstrip("/")
-    configured = stack_config("baseUrl", (CONFIG_NAMESPACE,))
-    if configured:
-        return configured[1].rstrip("/")
-    return CLOUDFLARE_API_URL
+    return resolve_base_url_setting(environ)[0]
 
 
 def resolve_base_url_setting(environ: Mapping[str, str] | None = None) -> tuple[str, str]:

@@ -10,7 +10,6 @@ from typing import Any
 
 import pydantic
 
-
 DEPRECATED_FIELDS = frozenset({"is_sender", "is_spoof", "is_recipient", "last_modified", "external_directory_node_id"})
 """Response fields past (or near) their end of life: never part of an entry's typed view."""
 
