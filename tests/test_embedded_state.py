@@ -284,3 +284,44 @@ def test_a_same_size_change_within_one_clock_tick_is_not_missed(tmp_path: Path) 
         second.backend.seed(ACCOUNT_ID, PATTERNS, {"id": "p2", "pattern": "https://c.example/*"})
     saved = json.loads(path.read_bytes())["accounts"][ACCOUNT_ID][PATTERNS]
     assert {k: v["pattern"] for k, v in saved.items()} == {"p1": "https://b.example/*", "p2": "https://c.example/*"}
+
+
+def test_a_lock_held_too_long_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    state_path = tmp_path / "state.json"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import filelock, sys; lock = filelock.FileLock({str(state_path) + '.lock'!r}); lock.acquire(); "
+            "print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        state = StateFile(state_path)
+        state.lock_wait = 0.2
+        with pytest.raises(StateFileError) as caught:
+            promptly(state.open)
+        message = str(caught.value)
+        assert "stayed locked by another process for 0.2 s" in message and str(state_path) in message
+    finally:
+        holder.kill()
+        holder.wait()
+    assert StateFile(state_path).open().backend.entries(ACCOUNT_ID, PATTERNS) == []
+
+
+def test_a_symlinked_state_file_is_written_through_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    state = StateFile(link).open()
+    with state.transaction():
+        state.backend.create(ACCOUNT_ID, PATTERNS, numbered_body(PATTERNS, 1))
+    assert link.is_symlink(), "the save replaced the link with a file"
+    assert len(json.loads(target.read_text())["accounts"][ACCOUNT_ID][PATTERNS]) == 1

@@ -12,12 +12,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from ..errors import ConfigurationError
 from .backend import Backend
 
 _START_EMPTY = "move it aside or delete it to start with an empty emulator"
+LOCK_WAIT_SECONDS = 60.0
+"""How long a request waits for another process's request on the same file before giving up."""
 _JSON_KINDS = {
     list: "an array",
     str: "a string",
@@ -80,10 +82,12 @@ class StateFile:
     def __init__(
         self, path: str | os.PathLike[str], backend: Backend | None = None, *, origin: str | None = None
     ) -> None:
-        self.path = Path(path)
+        # Resolved, so that a symlink is followed (and kept) and every user of one file shares one lock.
+        self.path = Path(path).absolute().resolve()
         self.backend = backend if backend is not None else Backend()
         self.origin = origin
         self._file_lock = FileLock(f"{self.path}.lock")
+        self.lock_wait = LOCK_WAIT_SECONDS
         self._thread_lock = threading.Lock()
         self._seen: bytes | None = None
         """The file's bytes as last loaded or saved (``None``: absent); the backend holds exactly them."""
@@ -103,7 +107,7 @@ class StateFile:
         :class:`StateFileError`.
         """
         self._check_location()
-        with self._thread_lock, self._file_lock:
+        with self._thread_lock, self._locked():
             self.load()
         return self
 
@@ -227,9 +231,23 @@ class StateFile:
             os.close(fd)
 
     @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            self._file_lock.acquire(timeout=self.lock_wait)
+        except Timeout:
+            raise self._error(
+                f"stayed locked by another process for {self.lock_wait:g} s (lock file {self._file_lock.lock_file})",
+                "stop the other emulator or program using it, or give this one a file of its own",
+            ) from None
+        try:
+            yield
+        finally:
+            self._file_lock.release()
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Hold the locks for one request: load before, save after if anything changed."""
-        with self._thread_lock, self._file_lock:
+        with self._thread_lock, self._locked():
             self.load()
             before = self.backend.version
             try:
