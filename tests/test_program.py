@@ -90,6 +90,9 @@ def test_adopt_existing_example_adopts_what_the_lookup_finds(cloudflare: mock_cl
     adopted = [inputs for inputs in mocks.resources.values() if inputs.get("adopt_id")]
     assert [inputs["adopt_id"] for inputs in adopted] == [existing["id"]]
     assert adopted[0]["pattern"] == existing["pattern"]
+    # What the lookup found predates the stack: destroy must leave it in the account, and only it.
+    found = {name for name, inputs in mocks.resources.items() if inputs.get("adopt_id") == existing["id"]}
+    assert mocks.retained == found
 
 
 def test_account_id_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
