@@ -186,8 +186,13 @@ def test_a_second_up_after_a_partly_failed_one_converges(
     env = provider_env(server.base_url, CLOUDFLARE_API_TOKEN=CANARY)
     env.update(CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE="0.3")  # impatient: some creates give up
     bags, state, outputs = declared(registered), {}, {}
-    # Creates fail hard and often, and half of the failed answers hide a committed entry.
-    plan.add(Fault("reset_after", method="POST", rate=0.35), Fault("503", method="POST", rate=0.35))
+    # Creates fail hard and often, and half of the failed answers hide a committed entry. Every create of
+    # one collection fails until the deadline, so the first up fails partly however fast the retries run.
+    plan.add(
+        Fault("503", method="POST", collection="trusted_domains"),
+        Fault("reset_after", method="POST", rate=0.35),
+        Fault("503", method="POST", rate=0.35),
+    )
     with ProviderProcess(env) as provider:
         failures = up(provider, bags, state, outputs)
     assert failures, "the first up was meant to fail partly"
