@@ -122,6 +122,25 @@ def test_a_malformed_content_length_is_a_400_envelope_and_closes(raw: socket.soc
     assert raw.recv(65536) == b""  # closed cleanly: FIN, not a reset
 
 
+def test_a_chunked_body_is_refused_with_an_envelope_and_closes(raw: socket.socket) -> None:
+    raw.sendall(request(method="POST", extra="Transfer-Encoding: chunked\r\n", body=b"2\r\n{}\r\n0\r\n\r\n"))
+    status, headers, body = read_response(raw)
+    assert status == 411 and headers["connection"] == "close"
+    assert "send a Content-Length" in envelope(body)["errors"][0]["message"]
+    assert raw.recv(65536) == b""
+
+
+def test_a_connection_that_stalls_mid_request_is_closed(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module._Handler, "timeout", 0.2)
+    with socket.create_connection((server.host, server.port), timeout=5) as stalled:
+        stalled.sendall(request(method="POST", extra="Content-Length: 100\r\n", body=b"{"))
+        status, headers, _ = read_response(stalled)
+        assert status == 408 and headers["connection"] == "close"
+        assert stalled.recv(65536) == b"", "the server kept the connection after giving up on it"
+
+
 def test_requests_the_router_cannot_serve_get_json_envelopes(raw: socket.socket, server: EmulatorServer) -> None:
     raw.sendall(request(path="/elsewhere"))
     status, _, body = read_response(raw)

@@ -25,6 +25,9 @@ from .routes import EmulatorResponse, Router
 API_PREFIX = "/client/v4"
 _JSON = {"content-type": "application/json"}
 _LENGTH = re.compile(r"[0-9]+")
+IDLE_SECONDS = 300.0
+"""How long a connection may stay silent (idle between requests, or stalled mid-request) before it is closed,
+so that a client that never finishes cannot hold a server thread for ever."""
 _ERROR_CODES = {404: CODE_NO_ROUTE, 405: CODE_METHOD, 501: CODE_METHOD}
 """The API error code for a status the standard library's request parsing answers with."""
 
@@ -32,6 +35,7 @@ _ERROR_CODES = {404: CODE_NO_ROUTE, 405: CODE_METHOD, 501: CODE_METHOD}
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    timeout = IDLE_SECONDS
     server: _Server
 
     def _answer(self) -> None:
@@ -59,7 +63,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self) -> EmulatorResponse:
         url = urlsplit(self.path)
         length = self._content_length()
-        body = self.rfile.read(length) if length else b""
+        try:
+            body = self.rfile.read(length) if length else b""
+        except TimeoutError:
+            self.close_connection = True
+            raise ApiFailure(
+                408, [(CODE_INVALID, f"the request body did not arrive within {self.timeout:g} s")]
+            ) from None
         if len(body) < length:
             # The client went away mid-body: there is no one left to answer.
             return EmulatorResponse(0, None, drop_connection=True)
@@ -70,6 +80,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.router.handle(self.command, url.path, query, headers, body)
 
     def _content_length(self) -> int:
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            raise ApiFailure(411, [(CODE_INVALID, "Transfer-Encoding is not supported: send a Content-Length")])
         values = {value.strip() for value in self.headers.get_all("Content-Length") or []}
         if not values:
             return 0
