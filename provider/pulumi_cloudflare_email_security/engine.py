@@ -27,6 +27,7 @@ from .adoption import fetch_for_adoption, find_by_key, find_landed, refuse_unman
 from .client import CloudflareClient, settings_path
 from .credentials import STACK_CONFIG_KEYS, remember_stack_config
 from .errors import NotFoundError
+from .reporting import reported
 from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPT_ID, ADOPTED, SettingsType
 from .settings.checking import check_inputs, split_entry_id
 
@@ -56,11 +57,13 @@ class SettingsProvider(ResourceProvider):
         """Keep the stack's credential and base-URL settings for this process (never on the instance)."""
         remember_stack_config({key: req.config.get(key) for key in STACK_CONFIG_KEYS})
 
+    @reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs before any API call; unknown values (in a preview) pass unchecked."""
         inputs, failures = check_inputs(self.settings_type, news)
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
 
+    @reported
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Compare declared inputs with the recorded outputs; computed fields and the pickle are ignored."""
         changed = self.settings_type.changed_inputs(olds, news)
@@ -70,6 +73,7 @@ class SettingsProvider(ResourceProvider):
     def _path(self, account_id: str, *rest: str) -> str:
         return settings_path(account_id, self.settings_type.collection, *rest)
 
+    @reported
     def create(self, props: dict[str, Any]) -> CreateResult:
         """POST the entry, or take over an existing one (GET + PATCH, never a POST) when asked to."""
         spec, client = self.settings_type, self.client()
@@ -100,6 +104,7 @@ class SettingsProvider(ResourceProvider):
         logger.info("%s adopted existing entry %s", spec.resource_name, entry_id)
         return CreateResult(entry_id, spec.outputs_after_write(props, entry, adopted=True))
 
+    @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """GET the entry as it is now; a 404 tells the engine it is gone. Accepts ``<account_id>/<id>``."""
         named_account, entry_id = split_entry_id(id_)
@@ -111,6 +116,7 @@ class SettingsProvider(ResourceProvider):
         recorded = {**props, ACCOUNT_ID: account_id}
         return ReadResult(entry_id, self.settings_type.outputs_from_entry(recorded, entry))
 
+    @reported
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """PATCH every declared value, so drift in fields the program did not touch is repaired too."""
         spec = self.settings_type
@@ -118,6 +124,7 @@ class SettingsProvider(ResourceProvider):
         entry = self.client().patch(self._path(news[ACCOUNT_ID], id_), spec.update_body(news))
         return UpdateResult(spec.outputs_after_write(news, entry, adopted=bool(olds.get(ADOPTED))))
 
+    @reported
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """DELETE the entry; one that is already gone counts as deleted.
 

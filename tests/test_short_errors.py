@@ -1,0 +1,88 @@
+"""Failed provider calls reach ``pulumi up`` as our message in a few lines, not a Python traceback.
+
+Driven over gRPC through ``python -m pulumi.dynamic``, whose answer to a failed call is what the Pulumi CLI
+prints for the resource.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import grpc
+import pytest
+
+from pulumi_cloudflare_email_security.emulator import EmulatorServer
+from pulumi_cloudflare_email_security.reporting import as_reported
+
+from .conftest import CANARY
+from .protocol import ProviderProcess, provider_env
+
+MAX_LINES = 8
+
+
+def failure_text(call: Any) -> str:
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    text: str = caught.value.details()
+    lines = text.strip().splitlines()
+    assert len(lines) <= MAX_LINES, text
+    assert "Traceback" not in text and CANARY not in text
+    return text
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_an_api_error_is_short_and_whole(
+    registered: dict[str, dict[str, Any]], provider: ProviderProcess, emulator_server: EmulatorServer
+) -> None:
+    checked = provider.check("TrustedDomain", registered["TrustedDomain"])
+    emulator_server.router.accepted_tokens = {"another-token"}
+    text = failure_text(lambda: provider.create("TrustedDomain", checked.inputs))
+    assert text.startswith("pulumi_cloudflare_email_security.errors.AuthenticationError: Cloudflare refused")
+    assert "(POST /accounts/" in text and "HTTP 403" in text and "cf-ray " in text
+
+
+@pytest.mark.parametrize("kind", ["configuration", "transport"])
+def test_configuration_and_transport_failures_are_short_and_whole(
+    registered: dict[str, dict[str, Any]], kind: str
+) -> None:
+    base_url = f"http://127.0.0.1:{closed_port()}/client/v4"
+    env = provider_env(base_url) if kind == "configuration" else provider_env(base_url, CLOUDFLARE_API_TOKEN=CANARY)
+    with ProviderProcess(env) as provider:
+        checked = provider.check("UrlIgnorePattern", registered["UrlIgnorePattern"])
+        text = failure_text(lambda: provider.create("UrlIgnorePattern", checked.inputs))
+    if kind == "configuration":
+        assert text.startswith("pulumi_cloudflare_email_security.errors.ConfigurationError: No Cloudflare credentials")
+        assert "CLOUDFLARE_API_TOKEN" in text
+    else:
+        assert text.startswith("pulumi_cloudflare_email_security.errors.TransportError: Could not reach")
+        assert "(retry deadline)" in text
+
+
+def test_a_bug_is_short_and_says_where_it_happened(
+    registered: dict[str, dict[str, Any]], provider: ProviderProcess
+) -> None:
+    provider.check("BlockedSender", registered["BlockedSender"])
+    # State without an account id cannot come from this provider: the engine fails on it unexpectedly.
+    props = {"__provider": registered["BlockedSender"]["__provider"]}
+    text = failure_text(lambda: provider.delete("BlockedSender", "some-id", props))
+    assert text.startswith("pulumi_cloudflare_email_security.reporting.UnexpectedError: Unexpected KeyError")
+    assert "engine.py:" in text and "in delete" in text and "please report it" in text
+
+
+def test_the_package_own_errors_pass_unchanged_and_others_are_wrapped() -> None:
+    from pulumi_cloudflare_email_security.errors import InputError
+
+    own = InputError("account_id: is required")
+    assert as_reported(own) is own
+    try:
+        {}["missing"]
+    except KeyError as bug:
+        wrapped = as_reported(bug)
+    assert "Unexpected KeyError" in str(wrapped) and "test_short_errors.py:" in str(wrapped)
