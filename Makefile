@@ -53,6 +53,7 @@ up preview refresh destroy: pulumi-cli
 
 # The same state file as the embedded emulator of `make up`: serve it to see (or change) what `up` made.
 emulator: runtime
+	mkdir -p $(dir $(EMULATOR_STATE))
 	$(BIN)/cfes emulator --state $(EMULATOR_STATE)
 
 bench: runtime

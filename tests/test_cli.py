@@ -111,8 +111,48 @@ def test_a_port_in_use_is_one_line() -> None:
         assert_one_line_error(cfes("emulator", "--port", str(port)), f"port {port}", "already in use", "--port 0")
 
 
-def test_a_bad_fault_is_one_line() -> None:
-    assert_one_line_error(cfes("emulator", "--port", "0", "--fault", "teapot"), "--fault", "fault kind must be one of")
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--fault", "teapot"], "--fault: fault kind must be one of"),
+        (["--fault", "reset_after:collection=allow_polices"], "fault collection must be one of allow_policies,"),
+        (["--fault", "503:method=FETCH"], "fault method must be one of GET,"),
+        (["--fault", "latency:latency=-1"], "fault latency must be 0 seconds or more"),
+        (["--fault", "429:rate=abc"], "fault option rate must be a number (got 'abc')"),
+        (["--fault", "500:count=0"], "fault count must be 1 or more"),
+        (["--token", ""], "--token must not be empty"),
+        (["--port", "abc"], "--port 'abc' is not a whole number"),
+        (["--fault-seed", "x"], "--fault-seed 'x' is not a whole number"),
+    ],
+)
+def test_a_bad_emulator_option_is_one_line(args: list[str], expected: str) -> None:
+    assert_one_line_error(cfes("emulator", "--port", "0", *args), expected)
+
+
+def test_faults_are_announced_in_the_form_they_are_given() -> None:
+    process = subprocess.Popen(
+        [
+            shutil.which("cfes", path=str(Path(sys.executable).parent)) or "cfes",
+            "emulator",
+            "--port",
+            "0",
+            "--fault",
+            "429:rate=0.25,retry_after=2",
+            "--fault",
+            "reset_after:method=post,count=3",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().startswith("export CLOUDFLARE_BASE_URL=")
+    finally:
+        process.terminate()
+        _, errors = process.communicate(timeout=15)
+    assert "Injecting fault: 429:rate=0.25,retry_after=2" in errors
+    assert "Injecting fault: reset_after:method=POST,count=3" in errors
+    assert "lost when the emulator stops" in errors
 
 
 def test_token_restriction_refuses_email_and_key_too() -> None:
@@ -161,6 +201,15 @@ def test_seed_adds_entries_that_the_emulator_then_serves(tmp_path: Path, monkeyp
         assert [e["id"] for e in listed] == [rows[2][1]]
     finally:
         stop(process)
+
+
+@pytest.mark.parametrize("account", ["nothex", "", "0" * 31])
+def test_seed_refuses_an_account_id_that_is_not_one(tmp_path: Path, account: str) -> None:
+    seed_file = tmp_path / "seed.json"
+    seed_file.write_text(json.dumps({"url_ignore_patterns": [{"pattern": "x.example/*"}]}))
+    done = cfes("seed", seed_file, "--state", tmp_path / "state.json", "--account-id", account)
+    assert_one_line_error(done, "--account-id", "32 hexadecimal characters")
+    assert not (tmp_path / "state.json").exists()
 
 
 @pytest.mark.parametrize(

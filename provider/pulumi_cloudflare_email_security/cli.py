@@ -20,6 +20,7 @@ from rich.console import Console
 from .emulator import EmulatorServer, Fault, FaultPlan, Router, StateFile
 from .emulator.seeding import SeedError, load_seed, seed_state
 from .errors import ConfigurationError
+from .formats import ACCOUNT_ID_RE
 
 DISTRIBUTION = "pulumi-cloudflare-email-security"
 DEFAULT_PORT = 9787
@@ -32,12 +33,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     no_args_is_help=True,
 )
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def fail(message: str) -> NoReturn:
     """Print one error line on stderr and exit with code 2."""
-    console.print(f"cfes: error: {message}", markup=False, soft_wrap=True)
+    console.print(f"cfes: error: {message}", markup=False)
     raise typer.Exit(2)
 
 
@@ -72,6 +74,13 @@ def _open_state(path: Path) -> StateFile:
         fail(str(exc))
 
 
+def _whole_number(option: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not a whole number")
+
+
 def _listen(router: Router, host: str, port: int) -> EmulatorServer:
     if not 0 <= port <= MAX_PORT:
         fail(f"--port {port} is out of range: use 1 to {MAX_PORT}, or --port 0 to pick a free one")
@@ -87,34 +96,49 @@ def _listen(router: Router, host: str, port: int) -> EmulatorServer:
 
 @app.command()
 def emulator(
-    host: Annotated[str, typer.Option(help="Address to listen on (keep it on loopback).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = DEFAULT_PORT,
+    host: Annotated[
+        str, typer.Option(metavar="HOST", help="Address to listen on (keep it on loopback).")
+    ] = "127.0.0.1",
+    port: Annotated[str, typer.Option(metavar="PORT", help="Port to listen on; 0 picks a free one.")] = str(
+        DEFAULT_PORT
+    ),
     state: Annotated[
         Path | None,
-        typer.Option(help="JSON file that keeps the emulator's entries across restarts (e.g. .pulumi/emulator.json)."),
+        typer.Option(
+            metavar="PATH",
+            help="JSON file that keeps the emulator's entries across restarts (e.g. .pulumi/emulator.json).",
+        ),
     ] = None,
     token: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="TOKEN",
             help="Accept only these API tokens; email + API key authentication is then refused. "
-            "Repeatable. Default: any non-empty token, or any email + key pair."
+            "Repeatable. Default: any non-empty token, or any email + key pair.",
         ),
     ] = None,
     fault: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="FAULT",
             help="Inject a fault: KIND[:key=value,...], KIND one of 429, 500, 502, 503, latency, reset_before, "
             "reset_after; keys collection, method, rate, count, retry_after, latency. Repeatable. "
-            "Example: --fault 429:rate=0.1,retry_after=2 --fault reset_after:method=POST,count=3"
+            "Example: --fault 429:rate=0.1,retry_after=2 --fault reset_after:method=POST,count=3",
         ),
     ] = None,
-    fault_seed: Annotated[int | None, typer.Option(help="Seed for the fault dice, to replay a run.")] = None,
+    fault_seed: Annotated[
+        str | None, typer.Option(metavar="SEED", help="Seed for the fault dice (a whole number), to replay a run.")
+    ] = None,
 ) -> None:
     """Serve the Email Security settings API emulator under /client/v4 until interrupted."""
+    listen_port = _whole_number("--port", port)
+    seed = None if fault_seed is None else _whole_number("--fault-seed", fault_seed)
     try:
-        faults = FaultPlan([Fault.parse(text) for text in fault or []], seed=fault_seed)
+        faults = FaultPlan([Fault.parse(text) for text in fault or []], seed=seed)
     except ValueError as exc:
         fail(f"--fault: {exc}")
+    if token is not None and not all(t.strip() for t in token):
+        fail("--token must not be empty: give the API token to accept, or leave --token out to accept any")
     if state is not None:
         state_file = _open_state(state)
         router = Router(state_file.backend, accepted_tokens=token, around=state_file.transaction, faults=faults)
@@ -122,11 +146,15 @@ def emulator(
         router = Router(accepted_tokens=token, faults=faults)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with _listen(router, host, port) as server:
+    with _listen(router, host, listen_port) as server:
         console.print("Email Security emulator listening; point clients at it with:")
         print(f"export CLOUDFLARE_BASE_URL={server.base_url}", flush=True)
+        if host not in LOOPBACK_HOSTS and not host.startswith("127."):
+            console.print(f"Warning: listening on {host}, so other machines may reach the emulator.")
         if state is not None:
             console.print(f"State is kept in {state}")
+        else:
+            console.print("Entries live in memory and are lost when the emulator stops (--state keeps them).")
         for active in faults.faults:
             console.print(f"Injecting fault: {active}")
         with contextlib.suppress(KeyboardInterrupt):
@@ -140,20 +168,32 @@ def emulator(
 def seed(
     seed_file: Annotated[
         Path,
-        typer.Argument(help="JSON object mapping API collections (allow_policies, domains, ...) to request bodies."),
+        typer.Argument(
+            metavar="SEED_FILE",
+            help="JSON object mapping API collections (allow_policies, domains, ...) to request bodies.",
+        ),
     ],
     state: Annotated[
         Path,
-        typer.Option(help="The emulator state file to add the entries to (make up uses .pulumi/emulator.json)."),
+        typer.Option(
+            metavar="PATH", help="The emulator state file to add the entries to (make up uses .pulumi/emulator.json)."
+        ),
     ],
     account_id: Annotated[
-        str, typer.Option(envvar="CLOUDFLARE_ACCOUNT_ID", help="The account to create the entries in.")
+        str,
+        typer.Option(
+            envvar="CLOUDFLARE_ACCOUNT_ID",
+            metavar="ID",
+            help="The account to create the entries in: 32 hexadecimal characters.",
+        ),
     ],
 ) -> None:
     """Create entries in an emulator state file, as if made in the dashboard: something to adopt or look up.
 
     Prints one line per entry: its collection, id and pattern (or name, email, domain).
     """
+    if not ACCOUNT_ID_RE.fullmatch(account_id):
+        fail(f"--account-id {account_id!r} is not a Cloudflare account id: use its 32 hexadecimal characters")
     try:
         document = load_seed(seed_file)
     except SeedError as exc:
@@ -168,4 +208,5 @@ def seed(
     for collection, entry in created:
         label = next((entry[k] for k in ("pattern", "email", "domain", "name") if entry.get(k)), "")
         print(f"{collection}\t{entry['id']}\t{label}")
-    console.print(f"Added {len(created)} entries to account {account_id} in {state}.")
+    entries = "entry" if len(created) == 1 else "entries"
+    console.print(f"Added {len(created)} {entries} to account {account_id} in {state}.")

@@ -22,8 +22,13 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+from . import openapi
 
 KINDS = ("429", "500", "502", "503", "latency", "reset_before", "reset_after")
+METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE")
+_NUMBERS = {"rate": float, "count": int, "retry_after": float, "latency": float}
 
 
 @dataclass
@@ -45,6 +50,33 @@ class Fault:
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"fault rate must be between 0 and 1 (got {self.rate})")
         self.method = self.method.upper() if self.method else None
+        if self.method is not None and self.method not in METHODS:
+            raise ValueError(f"fault method must be one of {', '.join(METHODS)} (got {self.method!r})")
+        collections = sorted(openapi.collections())
+        if self.collection is not None and self.collection not in collections:
+            raise ValueError(f"fault collection must be one of {', '.join(collections)} (got {self.collection!r})")
+        for name in ("retry_after", "latency"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"fault {name} must be 0 seconds or more (got {getattr(self, name)})")
+        if self.count is not None and self.count < 1:
+            raise ValueError(f"fault count must be 1 or more (got {self.count})")
+
+    def __str__(self) -> str:
+        """The text form ``cfes emulator --fault`` takes."""
+        options: dict[str, str | float | None] = {
+            "collection": self.collection,
+            "method": self.method,
+            "count": self.count,
+        }
+        options["rate"] = self.rate if self.rate != 1.0 else None
+        if self.kind == "429":
+            options["retry_after"] = self.retry_after
+        if self.kind == "latency":
+            options["latency"] = self.latency
+        text = ",".join(
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in options.items() if v is not None
+        )
+        return f"{self.kind}:{text}" if text else self.kind
 
     @classmethod
     def parse(cls, text: str) -> Fault:
@@ -56,19 +88,19 @@ class Fault:
             if not sep:
                 raise ValueError(f"fault option {option!r} must be key=value")
             values[key.strip()] = value.strip()
-        known = {"collection", "method", "rate", "count", "retry_after", "latency"}
+        known = {"collection", "method", *_NUMBERS}
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown fault options {sorted(unknown)}; use {sorted(known)}")
-        return cls(
-            kind=kind.strip(),
-            collection=values.get("collection"),
-            method=values.get("method"),
-            rate=float(values.get("rate", 1.0)),
-            count=int(values["count"]) if "count" in values else None,
-            retry_after=float(values.get("retry_after", 1.0)),
-            latency=float(values.get("latency", 0.1)),
-        )
+        numbers: dict[str, Any] = {}
+        for key, kind_of_number in _NUMBERS.items():
+            if key in values:
+                try:
+                    numbers[key] = kind_of_number(values[key])
+                except ValueError:
+                    what = "a whole number" if kind_of_number is int else "a number"
+                    raise ValueError(f"fault option {key} must be {what} (got {values[key]!r})") from None
+        return cls(kind=kind.strip(), collection=values.get("collection"), method=values.get("method"), **numbers)
 
     def matches(self, method: str, collection: str | None) -> bool:
         """Whether this fault applies to a request (before its rate and count are considered)."""

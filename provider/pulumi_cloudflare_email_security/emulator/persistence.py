@@ -52,10 +52,10 @@ def _kind(mode: int) -> str:
 def _shape_problem(state: Any) -> str | None:
     """What keeps ``state`` from being a :meth:`Backend.snapshot`, if anything."""
     if not isinstance(state, dict):
-        return f"holds {_JSON_KINDS.get(type(state), 'a JSON value')}, not an object"
+        return f"it holds {_JSON_KINDS.get(type(state), 'a JSON value')}, not an object"
     accounts = state.get("accounts")
     if not isinstance(accounts, dict):
-        return 'has no "accounts" object'
+        return 'it has no "accounts" object'
     for account, collections in accounts.items():
         if not isinstance(collections, dict):
             return f'account "{account}" is not an object'
@@ -176,7 +176,7 @@ class StateFile:
             raise self._error(f"is not valid JSON ({exc})", _START_EMPTY) from None
         problem = _shape_problem(state)
         if problem is not None:
-            raise self._error(f"does not hold emulator state: it {problem}", _START_EMPTY)
+            raise self._error(f"does not hold emulator state: {problem}", _START_EMPTY)
         checked: Mapping[str, Any] = state
         return checked
 
