@@ -16,14 +16,24 @@ def describe_key(spec: SettingsType, inputs: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={inputs.get(k)!r}" for k in spec.natural_key)
 
 
+def _same_key(spec: SettingsType, entry: Mapping[str, Any], inputs: Mapping[str, Any]) -> bool:
+    return all(spec.same_value(k, entry.get(k), entry, inputs.get(k), inputs) for k in spec.natural_key)
+
+
 def find_by_key(
     client: CloudflareClient, spec: SettingsType, account_id: str, inputs: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """Every entry of the account whose natural key equals that of ``inputs`` (all pages)."""
+    """Every entry of the account whose natural key equals that of ``inputs`` (all pages), in any letter
+    case where the declaration says case does not matter."""
     filters = {k: inputs[k] for k in spec.key_filters}
     path = settings_path(account_id, spec.collection)
-    wanted = {k: inputs.get(k) for k in spec.natural_key}
-    return [e for e in client.iter_list(path, filters) if all(e.get(k) == v for k, v in wanted.items())]
+    found = [e for e in client.iter_list(path, filters) if _same_key(spec, e, inputs)]
+    caseless = [r.field for r in spec.case_insensitive if r.field in filters and r.holds(inputs)]
+    if not found and caseless:
+        # The list filters match exactly: an entry stored in another case is only found without them.
+        wider = {k: v for k, v in filters.items() if k not in caseless}
+        found = [e for e in client.iter_list(path, wider) if _same_key(spec, e, inputs)]
+    return found
 
 
 CLOCK_SKEW = timedelta(minutes=2)
@@ -41,13 +51,15 @@ def _created_since(entry: Mapping[str, Any], since: datetime) -> bool:
 def find_landed(
     client: CloudflareClient, spec: SettingsType, account_id: str, inputs: Mapping[str, Any], since: datetime
 ) -> list[dict[str, Any]]:
-    """Entries a POST of ``inputs`` made at or after ``since`` would have left: the same natural key,
-    every declared field equal, created since then (less the allowed clock skew)."""
+    """Entries a POST of ``inputs`` made at or after ``since`` would have left: the same natural key, every
+    declared field equal (up to order and case where they do not count), created since then (less the allowed
+    clock skew)."""
     declared = spec.create_body(inputs)
     return [
         entry
         for entry in find_by_key(client, spec, account_id, inputs)
-        if all(entry.get(k) == v for k, v in declared.items()) and _created_since(entry, since - CLOCK_SKEW)
+        if all(spec.same_value(k, entry.get(k), entry, v, declared) for k, v in declared.items())
+        and _created_since(entry, since - CLOCK_SKEW)
     ]
 
 

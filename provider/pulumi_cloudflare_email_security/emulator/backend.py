@@ -1,7 +1,9 @@
 """The emulator's state and behaviour, apart from any HTTP: accounts, entries, validation, lists, batch.
 
 One :class:`Backend` holds every account's seven collections. All methods are thread-safe and raise
-:class:`ApiFailure` for anything the API would refuse.
+:class:`ApiFailure` for anything the API would refuse. ``Backend(normalise=True)`` answers like an API that
+normalises what it stores: list fields sorted (without duplicates), domain names and email addresses
+lower-cased.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeGuard
 
 from . import openapi, rules
 from .batch import run_batch
@@ -20,6 +22,17 @@ from .listing import ListQuery
 
 Entry = dict[str, Any]
 ACCOUNT_ID_MAX = 32
+
+LOWER_CASED: dict[str, tuple[tuple[str, str | None, tuple[str, ...] | None], ...]] = {
+    "allow_policies": (("pattern", "is_regex", ("EMAIL", "DOMAIN")),),
+    "block_senders": (("pattern", "is_regex", ("EMAIL", "DOMAIN")),),
+    "trusted_domains": (("pattern", "is_regex", None),),
+    "impersonation_registry": (("email", "is_email_regex", None),),
+    "sending_domain_restrictions": (("domain", None, None), ("exclude", None, None)),
+    "domains": (("domain", None, None),),
+}
+"""What a normalising backend lower-cases in each collection: the field (for a list, its items), the flag
+that makes it a regex (left as written), and the ``pattern_type`` values it applies to (``None``: all)."""
 
 
 def utc_now() -> str:
@@ -35,7 +48,11 @@ class Backend:
         *,
         clock: Callable[[], str] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        normalise: bool = False,
     ) -> None:
+        self.normalise = normalise
+        """Store (and so answer with) list fields sorted and domain names and email addresses lower-cased, as
+        an API may: a provider must not see that as a change."""
         self._clock = clock
         self._new_id = new_id
         self._lock = threading.RLock()
@@ -164,6 +181,7 @@ class Backend:
         entry: Entry = {name: None for name in api.entry_properties}
         entry.update(rules.CREATE_DEFAULTS.get(collection, {}))
         entry.update(body)
+        entry = self.normalised(collection, entry)
         rules.check_write(collection, entry, body)
         if collection == "domains":
             self._refuse_duplicate_domain(account_id, str(entry["domain"]))
@@ -179,11 +197,29 @@ class Backend:
         ``reset`` names the writable fields a replace sets to null when ``body`` leaves them out.
         """
         existing = self.find_entry(account_id, collection, entry_id)
+        merged = self.normalised(collection, {**existing, **{k: None for k in reset if k not in body}, **body})
+        body = {k: merged[k] for k in body}
         rules.check_editable(collection, existing, body)
-        merged = {**existing, **{k: None for k in reset if k not in body}, **body}
         rules.check_write(collection, merged, body)
         self._mirror_deprecated(collection, merged)
         return merged
+
+    def normalised(self, collection: str, entry: Entry) -> Entry:
+        """``entry`` as this backend stores it: as written, or normalised when :attr:`normalise` is on."""
+        if not self.normalise:
+            return entry
+        result = {k: sorted(set(v)) if _strings(v) else v for k, v in entry.items()}
+        for name, regex_flag, pattern_types in LOWER_CASED.get(collection, ()):
+            if regex_flag and result.get(regex_flag):
+                continue
+            if pattern_types is not None and result.get("pattern_type") not in pattern_types:
+                continue
+            value = result.get(name)
+            if isinstance(value, str):
+                result[name] = value.lower()
+            elif _strings(value):
+                result[name] = sorted({v.lower() for v in value})
+        return result
 
     def commit_change(self, account_id: str, collection: str, merged: Entry) -> Entry:
         self._store(account_id, collection)[merged["id"]] = self._stamp(merged, created=False)
@@ -232,3 +268,7 @@ class Backend:
             for entry_id in ids:
                 self.find_entry(account_id, "domains", str(entry_id))
             return [self.delete(account_id, "domains", str(entry_id)) for entry_id in ids]
+
+
+def _strings(value: Any) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)

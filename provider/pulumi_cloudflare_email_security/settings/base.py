@@ -1,8 +1,9 @@
 """The declaration of one settings type, and what follows from it: request bodies, outputs, diffs.
 
 A settings type is data: its API collection, its pydantic model of the writable fields, which fields the
-API computes, which force a replacement, its natural key and batch support. The generic provider engine
-(:mod:`..engine`) serves every type from its declaration; :mod:`.checking` validates inputs against it.
+API computes, which force a replacement, its natural key and batch support, and which values mean the same
+whatever their order or letter case. The generic provider engine (:mod:`..engine`) serves every type from
+its declaration; :mod:`.checking` validates inputs against it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,42 @@ class CrossCheck:
 
 
 @dataclass(frozen=True)
+class CaseInsensitive:
+    """A field whose value (for a list, each item) is a domain name or an email address, so its letter case
+    carries no meaning and the API may answer in another case than the program declared.
+
+    ``unless`` names a boolean field that, when true, makes the value a regular expression (case then
+    counts); ``only_if`` is a field and the values of it for which the rule holds (e.g. ``pattern_type`` EMAIL
+    or DOMAIN). The rule does not hold while either is not known yet.
+    """
+
+    field: str
+    unless: str | None = None
+    only_if: tuple[str, tuple[str, ...]] | None = None
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        """Whether ``values`` (an entry, or a resource's inputs or outputs) make this field case-insensitive."""
+        if self.unless is not None:
+            flag = values.get(self.unless)
+            if flag or is_unknown(flag):
+                return False
+        if self.only_if is not None:
+            name, allowed = self.only_if
+            if values.get(name) not in allowed:
+                return False
+        return True
+
+
+def _lowered(value: Any) -> Any:
+    # str.lower, not casefold: DNS names are case-insensitive in ASCII only ("ß" is not "ss").
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, list):
+        return [_lowered(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
 class SettingsType:
     """Everything the engine needs to know about one settings type."""
 
@@ -88,6 +125,10 @@ class SettingsType:
     """Destroying an adopted entry only forgets it, unless this option is true."""
     unmanageable: Callable[[Mapping[str, Any]], str | None] | None = None
     """Why an existing entry cannot be managed (``None`` when it can)."""
+    unordered: tuple[str, ...] = ()
+    """List fields that are sets: the API may answer in another order (or without duplicates)."""
+    case_insensitive: tuple[CaseInsensitive, ...] = ()
+    """Fields that are domain names or email addresses: the API may answer in another letter case."""
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -118,6 +159,17 @@ class SettingsType:
         """Whether leaving an optional field out clears it (sent as ``null``) rather than leaving it be."""
         return name in self.clear_when_omitted
 
+    def same_value(self, name: str, a: Any, a_values: Mapping[str, Any], b: Any, b_values: Mapping[str, Any]) -> bool:
+        """Whether two values of field ``name`` mean the same, each taken with the rest of its entry or bag
+        (``a_values``, ``b_values``): set-like lists in any order, and domain names and email addresses in
+        any letter case where a :class:`CaseInsensitive` rule holds for both."""
+        a, b = integral_floats_to_ints(a), integral_floats_to_ints(b)
+        if any(rule.field == name and rule.holds(a_values) and rule.holds(b_values) for rule in self.case_insensitive):
+            a, b = _lowered(a), _lowered(b)
+        if name in self.unordered and isinstance(a, list) and isinstance(b, list):
+            return {repr(v) for v in a} == {repr(v) for v in b}
+        return bool(a == b)
+
     # --- requests and outputs ----------------------------------------------------------------------
 
     def create_body(self, inputs: Mapping[str, Any]) -> Bag:
@@ -143,14 +195,23 @@ class SettingsType:
 
     def outputs_from_entry(self, recorded: Mapping[str, Any], entry: Mapping[str, Any]) -> Bag:
         """Outputs that describe an entry as the API returned it; the provider's own inputs and the
-        adoption record are kept from ``recorded``."""
+        adoption record are kept from ``recorded``.
+
+        A field whose value the API changed only in order or letter case (see :meth:`same_value`) keeps its
+        recorded value, so that outputs do not flap and the next diff against the program stays quiet.
+        """
         kept = {k: recorded.get(k) for k in (ACCOUNT_ID, *self.options, *self.adoption_inputs, ADOPTED)}
-        return {**kept, **{k: entry.get(k) for k in (*self.fields, *self.computed)}}
+        fields = {}
+        for name in self.fields:
+            old, new = recorded.get(name), entry.get(name)
+            fields[name] = old if old != new and self.same_value(name, old, recorded, new, entry) else new
+        return {**kept, **fields, **{k: entry.get(k) for k in self.computed}}
 
     def changed_inputs(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
         """The inputs whose declared value differs from the recorded output (unknowns count as changed).
 
-        Adoption inputs only matter on create, so they never count as a change.
+        Values equal up to order or letter case where the declaration allows it are no change (see
+        :meth:`same_value`). Adoption inputs only matter on create, so they never count as a change.
         """
         changed = []
         for name in (ACCOUNT_ID, *self.fields, *self.options):
@@ -162,6 +223,6 @@ class SettingsType:
                     changed.append(name)
             elif new is None and not self.required(name) and not self.clearable(name):
                 continue  # left to the API (or an option left at its default)
-            elif integral_floats_to_ints(new) != integral_floats_to_ints(old):
+            elif not self.same_value(name, old, olds, new, news):
                 changed.append(name)
         return changed

@@ -9,7 +9,7 @@ import pulumi
 
 from ..engine import SettingsProvider
 from ..resource import MODULE, SettingsResource
-from .base import SettingsType
+from .base import CaseInsensitive, SettingsType
 from .fields import Comments, Pattern, PatternType, StrictModel, pattern_fits_type
 
 
@@ -31,6 +31,7 @@ BLOCKED_SENDER = SettingsType(
     key_filters=("pattern", "pattern_type"),
     batch_parts=("deletes", "patches", "puts", "posts"),
     cross_checks=(pattern_fits_type,),
+    case_insensitive=(CaseInsensitive("pattern", unless="is_regex", only_if=("pattern_type", ("EMAIL", "DOMAIN"))),),
 )
 
 

@@ -15,7 +15,7 @@ import pydantic
 from ..engine import SettingsProvider
 from ..formats import EMAIL_RE, regex_problem, shown
 from ..resource import MODULE, SettingsResource
-from .base import CrossCheck, SettingsType
+from .base import CaseInsensitive, CrossCheck, SettingsType
 from .fields import StrictModel, UnlimitedComments
 
 INTERNAL = "A1S_INTERNAL"
@@ -60,6 +60,7 @@ IMPERSONATION_REGISTRY = SettingsType(
     unmanageable=_synced_from_directory,
     deprecated_inputs={"external_directory_node_id": "directory_node_id (set by directory sync)"},
     cross_checks=(CrossCheck(("email", "is_email_regex"), "email", _email_fits),),
+    case_insensitive=(CaseInsensitive("email", unless="is_email_regex"),),
 )
 
 

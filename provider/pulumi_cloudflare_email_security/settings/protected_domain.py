@@ -17,7 +17,7 @@ import pydantic
 from ..engine import SettingsProvider
 from ..formats import DOMAIN_RE
 from ..resource import MODULE, SettingsResource
-from .base import ACCOUNT_ID, SettingsType
+from .base import ACCOUNT_ID, CaseInsensitive, SettingsType
 from .fields import StrictModel
 
 DeliveryMode = Literal["DIRECT", "BCC", "JOURNAL", "API", "RETRO_SCAN"]
@@ -94,6 +94,8 @@ PROTECTED_DOMAIN = SettingsType(
     options=("unprotect_on_destroy",),
     adopt_by_key_on_create=True,
     release_adopted_unless="unprotect_on_destroy",
+    unordered=("allowed_delivery_modes", "regions", "drop_dispositions", "ip_restrictions"),
+    case_insensitive=(CaseInsensitive("domain"),),
 )
 
 

@@ -9,7 +9,7 @@ import pulumi
 
 from ..engine import SettingsProvider
 from ..resource import MODULE, SettingsResource
-from .base import SettingsType
+from .base import CaseInsensitive, SettingsType
 from .fields import Comments, StrictModel
 
 
@@ -28,6 +28,8 @@ SENDING_DOMAIN_RESTRICTION = SettingsType(
     args_model=SendingDomainRestrictionArgs,
     natural_key=("domain",),
     batch_parts=("deletes",),
+    unordered=("exclude",),
+    case_insensitive=(CaseInsensitive("domain"), CaseInsensitive("exclude")),
 )
 
 

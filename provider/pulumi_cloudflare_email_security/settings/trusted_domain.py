@@ -9,7 +9,7 @@ import pulumi
 
 from ..engine import SettingsProvider
 from ..resource import MODULE, SettingsResource
-from .base import SettingsType
+from .base import CaseInsensitive, SettingsType
 from .fields import Comments, Pattern, StrictModel, regex_compiles
 
 
@@ -32,6 +32,7 @@ TRUSTED_DOMAIN = SettingsType(
     key_filters=("pattern",),
     batch_parts=("deletes", "patches", "puts", "posts"),
     cross_checks=(regex_compiles,),
+    case_insensitive=(CaseInsensitive("pattern", unless="is_regex"),),
 )
 
 
