@@ -265,3 +265,20 @@ def test_a_bad_state_file_is_one_line_and_left_as_it_is(
     assert_one_line_error(done, str(state), expected)
     if content is not None:
         assert state.read_bytes() == content, "the state file was changed"
+
+
+def test_normalise_answers_like_a_normalising_api() -> None:
+    process, base_url = start_emulator("--normalise")
+    try:
+        created = httpx.post(
+            base_url + settings_path(ACCOUNT_ID, "sending_domain_restrictions"),
+            json={"domain": "Bank.Example", "exclude": ["Z.Bank.Example", "a.bank.example"]},
+            headers={"Authorization": "Bearer t"},
+        )
+        assert created.status_code == 201, created.text
+        assert (created.json()["result"]["domain"], created.json()["result"]["exclude"]) == (
+            "bank.example",
+            ["a.bank.example", "z.bank.example"],
+        )
+    finally:
+        stop(process)

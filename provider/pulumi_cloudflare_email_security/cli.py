@@ -17,7 +17,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from .emulator import EmulatorServer, Fault, FaultPlan, Router, StateFile
+from .emulator import Backend, EmulatorServer, Fault, FaultPlan, Router, StateFile
 from .emulator.seeding import SeedError, load_seed, seed_state
 from .errors import ConfigurationError
 from .formats import ACCOUNT_ID_RE
@@ -129,6 +129,13 @@ def emulator(
     fault_seed: Annotated[
         str | None, typer.Option(metavar="SEED", help="Seed for the fault dice (a whole number), to replay a run.")
     ] = None,
+    normalise: Annotated[
+        bool,
+        typer.Option(
+            help="Answer like an API that normalises what it stores: lists sorted, domain names and email "
+            "addresses lower-cased. For checking that a program's previews stay quiet."
+        ),
+    ] = False,
 ) -> None:
     """Serve the Email Security settings API emulator under /client/v4 until interrupted."""
     listen_port = _whole_number("--port", port)
@@ -141,9 +148,10 @@ def emulator(
         fail("--token must not be empty: give the API token to accept, or leave --token out to accept any")
     if state is not None:
         state_file = _open_state(state)
+        state_file.backend.normalise = normalise
         router = Router(state_file.backend, accepted_tokens=token, around=state_file.transaction, faults=faults)
     else:
-        router = Router(accepted_tokens=token, faults=faults)
+        router = Router(Backend(normalise=normalise), accepted_tokens=token, faults=faults)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with _listen(router, host, listen_port) as server:
