@@ -135,6 +135,8 @@ def numbered_body(collection: str, n: int) -> dict[str, Any]:
         body["pattern"] = f"https://intranet{n:04d}.corp.example/*"
     else:
         body[API_NAME_FIELD[collection]] = f"e{n:04d}.{value}"
+    if "exclude" in body:  # excluded subdomains stay below the numbered domain
+        body["exclude"] = [name.replace(value, body["domain"]) for name in body["exclude"]]
     return body
 
 
@@ -146,7 +148,7 @@ def numbered_inputs(type_name: str, n: int) -> dict[str, Any]:
         "BlockedSender": {"pattern": f"b{n:04d}.bad-actor.example"},
         "TrustedDomain": {"pattern": f"t{n:04d}.newly-acquired.example"},
         "ImpersonationRegistryEntry": {"email": f"vip{n:04d}@corp.example", "name": f"VIP {n}"},
-        "SendingDomainRestriction": {"domain": f"s{n:04d}.bank.example"},
+        "SendingDomainRestriction": {"domain": f"s{n:04d}.bank.example", "exclude": [f"legacy.s{n:04d}.bank.example"]},
         "UrlIgnorePattern": {"pattern": f"https://intranet{n:04d}.corp.example/*"},
         "ProtectedDomain": {"domain": f"d{n:04d}.corp.example"},
     }

@@ -25,22 +25,26 @@ from .entries import (
     UrlIgnorePatternInfo,
 )
 from .errors import ConfigurationError
+from .formats import ACCOUNT_ID_RULE, account_id_problem, shown
 from .resource import default_account_id
 
 InfoT = TypeVar("InfoT", bound=EntryInfo)
 Direction = Literal["asc", "desc"]
 PatternTypeFilter = Literal["EMAIL", "DOMAIN", "IP", "UNKNOWN"]
 DeliveryMode = Literal["DIRECT", "BCC", "JOURNAL", "API", "RETRO_SCAN"]
+_DEFAULT_ACCOUNT_SOURCES = (
+    "the stack config cloudflare-email-security:accountId or cloudflare:accountId, or CLOUDFLARE_ACCOUNT_ID"
+)
 
 
 def _list(collection: str, model: type[InfoT], account_id: str | None, filters: Mapping[str, Any]) -> list[InfoT]:
     load_program_config()
     account = account_id or default_account_id()
     if not account:
-        raise ConfigurationError(
-            "account_id: no account to look in: pass account_id, or set the stack config "
-            "cloudflare-email-security:accountId or CLOUDFLARE_ACCOUNT_ID"
-        )
+        raise ConfigurationError(f"account_id: no account given: pass account_id, or set {_DEFAULT_ACCOUNT_SOURCES}")
+    if account_id_problem(account):
+        where = "" if account_id else f", the default from {_DEFAULT_ACCOUNT_SOURCES}"
+        raise ConfigurationError(f"account_id: must be {ACCOUNT_ID_RULE} (got {shown(account)}{where})")
     params = {k: v for k, v in filters.items() if v is not None and k != "account_id"}
     entries = CloudflareClient().iter_list(settings_path(account, collection), params)
     return [model.model_validate(entry) for entry in entries]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pydantic
 
-from ..formats import ACCOUNT_ID_RE, shown
+from ..formats import ACCOUNT_ID_RE, ACCOUNT_ID_RULE, account_id_problem, shown, shown_name
 from .base import (
     ACCOUNT_ID,
     ADOPT_EXISTING,
@@ -25,8 +25,7 @@ from .base import (
     is_unknown,
 )
 
-ADOPT_ID_RE = re.compile(r"^(?:(?P<account>[0-9a-fA-F]{32})/)?(?P<id>[A-Za-z0-9-]{1,64})$")
-ACCOUNT_ID_RULE = "the Cloudflare account id, 32 hexadecimal characters"
+ADOPT_ID_RE = re.compile(r"\A(?:(?P<account>[0-9a-fA-F]{32})/)?(?P<id>[A-Za-z0-9-]{1,64})\Z")
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class Failure:
 
 def split_entry_id(value: str) -> tuple[str | None, str]:
     """An entry id, or a Terraform-style ``<account_id>/<id>``, as ``(account_id or None, id)``."""
-    match = ADOPT_ID_RE.match(value)
+    match = ADOPT_ID_RE.fullmatch(value)
     if match is None:
         return None, value
     return match["account"], match["id"]
@@ -79,8 +78,10 @@ def _misplaced(spec: SettingsType, bag: Mapping[str, Any]) -> list[Failure]:
             replacement = spec.deprecated_inputs[name]
             failures.append(Failure(name, f"{name}: is deprecated and past its end of life; use {replacement} instead"))
         elif name not in spec.inputs:
-            allowed = ", ".join(spec.inputs)
-            failures.append(Failure(name, f"{name}: is not an input of {spec.resource_name}; inputs are {allowed}"))
+            allowed, unknown = ", ".join(spec.inputs), shown_name(name)
+            failures.append(
+                Failure(unknown, f"{unknown}: is not an input of {spec.resource_name}; inputs are {allowed}")
+            )
     return failures
 
 
@@ -89,9 +90,8 @@ def _account(value: Any) -> list[Failure]:
         return []
     if value is None or value == "":
         return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: is required: {ACCOUNT_ID_RULE}")]
-    if not isinstance(value, str) or not ACCOUNT_ID_RE.match(value):
-        return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: must be {ACCOUNT_ID_RULE} (got {shown(value)})")]
-    return []
+    problem = account_id_problem(value)
+    return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: {problem}")] if problem else []
 
 
 def _provider_inputs(spec: SettingsType, bag: Mapping[str, Any]) -> list[Failure]:
@@ -102,12 +102,17 @@ def _provider_inputs(spec: SettingsType, bag: Mapping[str, Any]) -> list[Failure
             failures.append(Failure(name, f"{name}: must be true or false (got {shown(value)})"))
     adopt_id, account = bag.get(ADOPT_ID), bag.get(ACCOUNT_ID)
     if adopt_id is not None and not is_unknown(adopt_id):
-        match = ADOPT_ID_RE.match(adopt_id) if isinstance(adopt_id, str) else None
+        match = ADOPT_ID_RE.fullmatch(adopt_id) if isinstance(adopt_id, str) else None
         if match is None:
             failures.append(
                 Failure(ADOPT_ID, f"{ADOPT_ID}: must be an entry id, or <account_id>/<id> (got {shown(adopt_id)})")
             )
-        elif match["account"] and isinstance(account, str) and match["account"].lower() != account.lower():
+        elif (
+            match["account"]
+            and isinstance(account, str)
+            and ACCOUNT_ID_RE.fullmatch(account)
+            and match["account"].lower() != account.lower()
+        ):
             failures.append(
                 Failure(ADOPT_ID, f"{ADOPT_ID}: names account {match['account']}, but account_id is {account}")
             )

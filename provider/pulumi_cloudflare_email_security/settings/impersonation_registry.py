@@ -34,7 +34,7 @@ def _email_fits(values: Mapping[str, Any]) -> str | None:
     email = values["email"]
     if values["is_email_regex"]:
         return regex_problem(email)
-    if not EMAIL_RE.match(email):
+    if not EMAIL_RE.fullmatch(email):
         return f"must be an email address such as ceo@example.com, or a regex with is_email_regex (got {shown(email)})"
     return None
 

@@ -7,18 +7,15 @@ whose ``unprotect_on_destroy`` is true; otherwise it releases the domain from th
 
 from __future__ import annotations
 
-import ipaddress
-import uuid
 from typing import Annotated, Literal
 
 import pulumi
 import pydantic
 
 from ..engine import SettingsProvider
-from ..formats import DOMAIN_RE
 from ..resource import MODULE, SettingsResource
 from .base import ACCOUNT_ID, CaseInsensitive, SettingsType
-from .fields import StrictModel
+from .fields import DomainName, IpNetwork, NoRepeatedNetworks, NoRepeats, StrictModel, Uuid
 
 DeliveryMode = Literal["DIRECT", "BCC", "JOURNAL", "API", "RETRO_SCAN"]
 Disposition = Literal[
@@ -27,43 +24,16 @@ Disposition = Literal[
 Region = Literal["GLOBAL", "AU", "DE", "IN", "US"]
 
 
-def _domain_name(value: str) -> str:
-    if not DOMAIN_RE.match(value):
-        raise ValueError("must be a domain name such as example.com")
-    return value
-
-
-def _ip_network(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValueError("must be an IP address or CIDR block such as 192.0.2.0/24") from None
-    return value
-
-
-def _uuid(value: str) -> str:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        raise ValueError("must be a UUID") from None
-    return value
-
-
-IpNetwork = Annotated[str, pydantic.AfterValidator(_ip_network)]
-
-
 class ProtectedDomainArgs(StrictModel):
     """The writable fields of a protected domain."""
 
-    domain: Annotated[str, pydantic.AfterValidator(_domain_name)]
-    allowed_delivery_modes: Annotated[list[DeliveryMode], pydantic.Field(min_length=1, max_length=10)]
-    regions: Annotated[list[Region], pydantic.Field(min_length=1, max_length=10)]
-    drop_dispositions: Annotated[list[Disposition], pydantic.Field(max_length=10)]
-    ip_restrictions: Annotated[
-        list[Annotated[str, pydantic.AfterValidator(_ip_network)]], pydantic.Field(max_length=100)
-    ]
+    domain: DomainName
+    allowed_delivery_modes: Annotated[list[DeliveryMode], pydantic.Field(min_length=1, max_length=10), NoRepeats]
+    regions: Annotated[list[Region], pydantic.Field(min_length=1, max_length=10), NoRepeats]
+    drop_dispositions: Annotated[list[Disposition], pydantic.Field(max_length=10), NoRepeats]
+    ip_restrictions: Annotated[list[IpNetwork], pydantic.Field(max_length=100), NoRepeatedNetworks]
     folder: Literal["AllItems", "Inbox"] | None = None
-    integration_id: Annotated[str, pydantic.AfterValidator(_uuid)] | None = None
+    integration_id: Uuid | None = None
     lookback_hops: Annotated[int, pydantic.Field(ge=1, le=20)] | None = None
     require_tls_inbound: bool | None = None
     require_tls_outbound: bool | None = None

@@ -5,19 +5,21 @@ API collection ``sending_domain_restrictions`` (id ``sending_domain_restriction_
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pulumi
 
 from ..engine import SettingsProvider
 from ..resource import MODULE, SettingsResource
 from .base import CaseInsensitive, SettingsType
-from .fields import Comments, StrictModel
+from .fields import Comments, DomainName, NoRepeatedDomains, StrictModel, subdomains_of
 
 
 class SendingDomainRestrictionArgs(StrictModel):
     """The writable fields of a sending-domain restriction."""
 
-    domain: str
-    exclude: list[str]
+    domain: DomainName
+    exclude: Annotated[list[DomainName], NoRepeatedDomains]
     comments: Comments = None
 
 
@@ -28,6 +30,7 @@ SENDING_DOMAIN_RESTRICTION = SettingsType(
     args_model=SendingDomainRestrictionArgs,
     natural_key=("domain",),
     batch_parts=("deletes",),
+    cross_checks=(subdomains_of("domain", "exclude"),),
     unordered=("exclude",),
     case_insensitive=(CaseInsensitive("domain"), CaseInsensitive("exclude")),
 )
