@@ -20,7 +20,7 @@ from rich.console import Console
 from .emulator import Backend, EmulatorServer, Fault, FaultPlan, Router, StateFile
 from .emulator.seeding import SeedError, load_seed, seed_state
 from .errors import ConfigurationError
-from .formats import ACCOUNT_ID_RE
+from .formats import ACCOUNT_ID_RE, shown
 
 DISTRIBUTION = "pulumi-cloudflare-email-security"
 DEFAULT_PORT = 9787
@@ -201,7 +201,7 @@ def seed(
     Prints one line per entry: its collection, id and pattern (or name, email, domain).
     """
     if not ACCOUNT_ID_RE.fullmatch(account_id):
-        fail(f"--account-id {account_id!r} is not a Cloudflare account id: use its 32 hexadecimal characters")
+        fail(f"--account-id {shown(account_id)} is not a Cloudflare account id: use its 32 hexadecimal characters")
     try:
         document = load_seed(seed_file)
     except SeedError as exc:
