@@ -1,8 +1,11 @@
 """The settings API as the emulator sees it, read from Cloudflare's own OpenAPI document.
 
 ``openapi.json`` beside this module is Cloudflare's published schema for the Email Security settings
-operations. Routes, list filters, sort fields and request validation are all derived from it, so the
-emulator accepts and refuses exactly what the spec says.
+operations, kept exactly as published. The API has moved on since: each later change lives in its own file
+under ``overlay/`` (applied in name order), an RFC 6902 JSON Patch with the source that shows the change.
+:func:`document` is the published document with every overlay applied: today's API. Routes, list
+filters, sort fields and request validation are all derived from it, so the emulator accepts and refuses
+what today's API does, and the next API change is one more overlay file.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonpatch
+import jsonpointer
 from openapi_schema_validator import OAS30Validator, OAS30WriteValidator, oas30_format_checker
 
 SETTINGS_PREFIX = "/accounts/{account_id}/email-security/settings/"
@@ -42,12 +47,49 @@ class CollectionApi:
         return properties_of(document()["components"]["schemas"][self.entry_schema])
 
 
+@dataclass(frozen=True)
+class ApiChange:
+    """One change to the API after the published document: what changed, the evidence, and the patch."""
+
+    name: str
+    summary: str
+    source: str
+    patch: tuple[Schema, ...]
+
+
 @cache
-def document() -> Schema:
-    """The OpenAPI document."""
+def published_document() -> Schema:
+    """The OpenAPI document as Cloudflare published it."""
     text = resources.files(__package__).joinpath("openapi.json").read_text(encoding="utf-8")
     loaded: Schema = json.loads(text)
     return loaded
+
+
+@cache
+def api_changes() -> tuple[ApiChange, ...]:
+    """The overlay: every change since the published document, in the order it is applied."""
+    folder = resources.files(__package__).joinpath("overlay")
+    changes = []
+    for item in sorted(folder.iterdir(), key=lambda entry: entry.name):
+        if not item.name.endswith(".json"):
+            continue
+        loaded = json.loads(item.read_text(encoding="utf-8"))
+        changes.append(
+            ApiChange(item.name.removesuffix(".json"), loaded["summary"], loaded["source"], tuple(loaded["patch"]))
+        )
+    return tuple(changes)
+
+
+@cache
+def document() -> Schema:
+    """Today's API: the published OpenAPI document with every change of the overlay applied."""
+    current = published_document()
+    for change in api_changes():
+        try:
+            current = jsonpatch.apply_patch(current, list(change.patch))
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            raise ValueError(f"API overlay {change.name} does not apply: {exc}") from exc
+    return current
 
 
 def resolve(schema: Schema) -> Schema:
