@@ -1,7 +1,14 @@
 """The Cloudflare API client: authentication, rate budget, retries, never-twice creates, paging and batch.
 
-Credentials and the base URL are resolved at each call (see :mod:`.credentials`); connections come from
-the process's pool (:mod:`.transport`); answers are unwrapped by :mod:`.envelope`.
+Credentials and the base URL are resolved and checked at each call (see :mod:`.credentials`), before
+anything is sent; connections come from the process's pool (:mod:`.transport`); answers are unwrapped by
+:mod:`.envelope`, which masks the credentials in whatever the API sends back.
+
+Retries: 429s, 5xx answers and transport failures are retried with exponential backoff and full jitter
+until the retry deadline, which also bounds each try: a request, retries included, is over by then. A
+``Retry-After`` is honoured, but never waits less than the backoff; one that reaches past the deadline
+fails at once, saying so. After about 10 seconds of retrying, a warning says what is retried and why. A
+request that cannot be sent as configured (a local protocol error, an unusable URL) is never retried.
 """
 
 from __future__ import annotations
@@ -10,23 +17,25 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
 
-from .credentials import resolve_base_url_setting, resolve_credentials
-from .envelope import Page, scrub, unwrap
+from .credentials import displayed_base_url, resolve_base_url_setting, resolve_credentials
+from .envelope import Page, ray_id_of, scrub, unwrap
 from .errors import (
     ApiMessage,
     CloudflareAPIError,
+    ConfigurationError,
     RateLimitedError,
     ServerError,
     TransportError,
 )
 from .rate import process_budget
-from .transport import pooled_client
-from .tuning import configure_logging, rate_limit, retry_policy
+from .transport import pooled_client, time_limit
+from .tuning import RETRY_DEADLINE_SETTING, configure_logging, rate_limit, retry_policy, warn
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +57,33 @@ def malformed(what: str, method: str, path: str, detail: str) -> ServerError:
 
 
 # Failures where the request provably never reached the server: safe to send again, even a POST.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures that no retry can change: the request cannot be built or sent as configured.
+_UNSENDABLE = (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+@dataclass
+class Tries:
+    """The retry bookkeeping of one request (or one create): when it was first tried, how often since."""
+
+    started: float | None = None
+    """When the first try was sent (the client's clock); the retry deadline counts from here."""
+    attempt: int = 0
+    """Retries so far."""
+    warned: bool = False
+    """Whether the warning that retries are taking long was given."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    http: httpx.Client
+    origin: str
+    base_url: str
+    source: str
+
+    def describe(self) -> str:
+        where = displayed_base_url(self.base_url)
+        return where if self.source == "default" else f"{where} (from {self.source})"
 
 
 class CloudflareClient:
@@ -77,9 +112,10 @@ class CloudflareClient:
         self.retry = retry_policy(environ)
         self.budget = process_budget(*rate_limit(environ))
 
-    def _target(self) -> tuple[httpx.Client, str]:
-        http, origin = pooled_client(*resolve_base_url_setting(self._environ))
-        return self._http or http, origin
+    def _target(self) -> _Target:
+        base_url, source = resolve_base_url_setting(self._environ)
+        http, origin = pooled_client(base_url, source)
+        return _Target(self._http or http, origin, base_url, source)
 
     def request(
         self,
@@ -94,53 +130,105 @@ class CloudflareClient:
         exponential backoff and jitter (honouring ``Retry-After``) until the retry deadline.
 
         A request that is not idempotent (a POST, unless told otherwise) is only sent again when it
-        provably was not applied; otherwise the error is raised with ``outcome_unknown`` set.
+        provably was not applied; otherwise the error is raised with ``outcome_unknown`` set. Settings
+        that make the request impossible to send raise :class:`ConfigurationError` before it is sent.
         """
         repeatable = method != "POST" if idempotent is None else idempotent
-        started, attempt = self._clock(), 0
+        tries, previous = Tries(), None
         while True:
             try:
-                return self._send_once(method, path, params, json)
+                return self._send_once(method, path, params, json, tries)
             except (RateLimitedError, ServerError, TransportError) as error:
                 if error.outcome_unknown and not repeatable:
                     raise
-                self.wait_before_retry(error, attempt, started)
-                attempt += 1
+                if isinstance(error, TransportError) and error.deadline_passed:
+                    # A retry cut off at the deadline says less than the answer that made us retry.
+                    self._give_up(previous or error, tries, cut_off=previous is not None)
+                self.wait_before_retry(error, tries)
+                previous = error
 
-    def wait_before_retry(self, error: CloudflareAPIError, attempt: int, started: float) -> None:
-        """Sleep before try ``attempt + 1`` of a request first tried at ``started``; re-raise ``error``
-        when the retry deadline would pass."""
+    def wait_before_retry(self, error: CloudflareAPIError, tries: Tries) -> None:
+        """Sleep before the next try of a request; re-raise ``error`` when that try would start after the
+        retry deadline, or when the server's ``Retry-After`` reaches past it."""
+        if tries.started is None:
+            tries.started = self._clock()
+        deadline = self.retry.deadline
+        elapsed = self._clock() - tries.started
         retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
-        delay = self.retry.backoff(attempt, retry_after, self._jitter())
-        if self._clock() + delay - started > self.retry.deadline:
-            tries = f"{attempt + 1} {'try' if attempt == 0 else 'tries'}"
-            error.add_detail(f"gave up after {tries} in {self._clock() - started:.1f}s (retry deadline)")
+        if retry_after is not None and elapsed + retry_after > deadline:
+            error.add_detail(
+                f"the server asked to wait {retry_after:.0f}s before trying again (Retry-After), past the retry "
+                f"deadline of {deadline:g}s ({max(0.0, deadline - elapsed):.1f}s left): to wait that long, "
+                f"raise {RETRY_DEADLINE_SETTING}"
+            )
             raise error
+        delay = self.retry.backoff(tries.attempt, retry_after, self._jitter())
+        if elapsed + delay > deadline:
+            self._give_up(error, tries)
+        if not tries.warned and elapsed + delay >= self.retry.warn_after:
+            tries.warned = True
+            warn(
+                f"{error.method} {error.path}: still retrying after {elapsed:.0f}s, next try in {delay:.1f}s, "
+                f"because: {str(error).splitlines()[0]}. Giving up {deadline:g}s after the first try "
+                f"({RETRY_DEADLINE_SETTING})."
+            )
         logger.debug(
             "retrying %s %s in %.2fs after %s (try %d, cf-ray %s)",
             error.method,
             error.path,
             delay,
             error.summary,
-            attempt + 2,
+            tries.attempt + 2,
             error.ray_id,
         )
         self._sleep(delay)
+        tries.attempt += 1
 
-    def _send_once(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any) -> Page:
+    def _give_up(self, error: CloudflareAPIError, tries: Tries, *, cut_off: bool = False) -> NoReturn:
+        """Raise ``error``, saying how many tries were made in how long, and how to allow more time."""
+        elapsed = self._clock() - (tries.started if tries.started is not None else self._clock())
+        count = f"{tries.attempt + 1} {'try' if tries.attempt == 0 else 'tries'}"
+        last = "; the last try got no complete answer before the deadline" if cut_off else ""
+        error.add_detail(
+            f"gave up after {count} in {elapsed:.1f}s (retry deadline of {self.retry.deadline:g}s, "
+            f"set by {RETRY_DEADLINE_SETTING}){last}"
+        )
+        raise error
+
+    def _send_once(self, method: str, path: str, params: Mapping[str, Any] | None, json: Any, tries: Tries) -> Page:
         credentials = resolve_credentials(self._environ)
-        http, origin = self._target()
+        target = self._target()
         self.budget.acquire()
+        if tries.started is None:
+            tries.started = self._clock()
+        left = max(0.0, self.retry.deadline - (self._clock() - tries.started))
         try:
-            response = http.request(method, origin + path, params=params, json=json, headers=credentials.headers())
-        except httpx.TransportError as exc:
-            raise TransportError(
-                scrub(f"Could not reach the Cloudflare API ({type(exc).__name__}: {exc})", credentials),
-                method=method,
-                path=path,
-                outcome_unknown=not isinstance(exc, _NOT_SENT),
+            with time_limit(left) as limit:
+                response = target.http.request(
+                    method, target.origin + path, params=params, json=json, headers=credentials.headers()
+                )
+        except _UNSENDABLE as exc:
+            raise ConfigurationError(
+                scrub(
+                    f"Cannot send {method} {path} to the Cloudflare API at {target.describe()}: "
+                    f"{type(exc).__name__}: {exc}. Retrying cannot help: check the base URL and credentials.",
+                    credentials,
+                )
             ) from None
-        ray_id = response.headers.get("cf-ray")
+        except httpx.TransportError as exc:
+            if limit.expired:
+                summary = (
+                    f"The Cloudflare API at {target.describe()} sent no complete answer within the retry "
+                    f"deadline of {self.retry.deadline:g}s ({type(exc).__name__})"
+                )
+            else:
+                summary = f"Could not reach the Cloudflare API at {target.describe()} ({type(exc).__name__}: {exc})"
+            error = TransportError(
+                scrub(summary, credentials), method=method, path=path, outcome_unknown=not isinstance(exc, _NOT_SENT)
+            )
+            error.deadline_passed = limit.expired
+            raise error from None
+        ray_id = ray_id_of(response, credentials)
         logger.debug("%s %s -> HTTP %s (cf-ray %s)", method, path, response.status_code, ray_id)
         return unwrap(response, method, path, ray_id, credentials)
 
@@ -164,7 +252,7 @@ class CloudflareClient:
         found means the POST provably did not land, so it is sent again, within the retry deadline;
         several found is an error, since which one is ours cannot be told.
         """
-        started, attempt = self._clock(), 0
+        tries = Tries(started=self._clock())
         while True:
             try:
                 entry = self.post(path, body)
@@ -187,8 +275,7 @@ class CloudflareClient:
                     error.add_detail(f"{len(landed)} entries now match what was sent ({ids}); check them by hand")
                     raise
                 else:
-                    self.wait_before_retry(error, attempt, started)
-                    attempt += 1
+                    self.wait_before_retry(error, tries)
                     continue
             if not entry.get("id"):
                 fields = f"result had fields {sorted(entry)}"

@@ -3,7 +3,7 @@
 Every error the package raises derives from :class:`EmailSecurityError`::
 
     EmailSecurityError
-    ├── ConfigurationError          credentials or settings are missing or malformed
+    ├── ConfigurationError          credentials or settings are missing, malformed or unusable (never retried)
     ├── InputError                  a resource's inputs cannot be applied as declared
     └── CloudflareAPIError          the API answered with a failure, or could not be reached
         ├── NotFoundError           404: the entry (or route) does not exist
@@ -11,12 +11,14 @@ Every error the package raises derives from :class:`EmailSecurityError`::
         ├── ValidationError         other 4xx: the API rejected the request body or parameters
         ├── RateLimitedError        429: too many requests
         ├── ServerError             5xx
-        └── TransportError          no usable HTTP answer: connection refused, reset, timed out
+        └── TransportError          no usable HTTP answer: connection refused, reset, timed out, or
+                                    cut off at the retry deadline
 
 An API error carries the HTTP ``status``, the API's ``errors`` as ``(code, message)`` pairs, the
 ``ray_id`` from the ``cf-ray`` header, and ``outcome_unknown`` when the request may have been applied.
 Its first line says what failed and how, so it reads well as the one line Pulumi shows for a failed
-resource. Credentials are never part of any message.
+resource. Credentials are never part of any message: what the API sends back is masked before it becomes
+part of an error (see :func:`.envelope.scrub`).
 """
 
 from __future__ import annotations
@@ -120,6 +122,9 @@ class ServerError(CloudflareAPIError):
 
 class TransportError(CloudflareAPIError):
     """No usable HTTP answer: the connection failed, was reset or timed out."""
+
+    deadline_passed: bool = False
+    """The try was cut off because the request's retry deadline came before a complete answer."""
 
 
 def error_class_for_status(status: int) -> type[CloudflareAPIError]:

@@ -1,23 +1,135 @@
 """Where requests go: one pooled httpx client per process for the network, one per embedded state file.
 
 Clients are created lazily, shared by every thread, and never pickled. A base URL of the form
-``embedded:PATH`` is answered by the in-process emulator persisted to ``PATH``.
+``embedded:PATH`` is answered by the in-process emulator persisted to ``PATH``; any other base URL is
+checked (:func:`.credentials.check_base_url`) before a client is handed out for it.
+
+httpx has no limit on a request's total time, only on each read and write, so a server that trickles its
+answer a byte at a time keeps a request alive for ever. Under :func:`time_limit`, every socket operation of
+the network client (connect, TLS, each write and read, headers and body alike) waits at most until the
+limit, and none starts after it, so the request ends with a timeout when the limit comes.
 """
 
 from __future__ import annotations
 
+import contextvars
+import ssl
 import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpcore
 import httpx
 
-from .credentials import resolve_base_url_setting
+from .credentials import EMBEDDED_PREFIX, check_base_url, resolve_base_url_setting
 from .errors import ConfigurationError
 
-EMBEDDED_PREFIX = "embedded:"
 EMBEDDED_ORIGIN = "http://embedded.emulator/client/v4"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "pulumi-cloudflare-email-security"
+
+
+class TimeLimit:
+    """The moment by which the current request must be over (``time.monotonic()`` seconds)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+
+    @property
+    def expired(self) -> bool:
+        """Whether the limit has come."""
+        return time.monotonic() >= self.ends
+
+    def bound(self, timeout: float | None, error: type[Exception]) -> float:
+        """``timeout`` shortened to the time left; ``error`` when none is left."""
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise error(f"no time left: the request's time limit of {self.seconds:.1f}s has passed")
+        return left if timeout is None else min(timeout, left)
+
+
+_LIMIT: contextvars.ContextVar[TimeLimit | None] = contextvars.ContextVar("cfes_time_limit", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[TimeLimit]:
+    """Bound the network requests made in this block (by this thread) to ``seconds`` in total."""
+    limit = TimeLimit(seconds)
+    token = _LIMIT.set(limit)
+    try:
+        yield limit
+    finally:
+        _LIMIT.reset(token)
+
+
+def _bound(timeout: float | None, error: type[Exception]) -> float | None:
+    limit = _LIMIT.get()
+    return timeout if limit is None else limit.bound(timeout, error)
+
+
+class _LimitedStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _bound(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _bound(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bound(timeout, httpcore.ConnectTimeout)
+        return _LimitedStream(self._stream.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _LimitedBackend(httpcore.NetworkBackend):
+    """A network backend whose every socket operation respects the current :func:`time_limit`."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bound(timeout, httpcore.ConnectTimeout)
+        return _LimitedStream(self._backend.connect_tcp(host, port, bounded, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        bounded = _bound(timeout, httpcore.ConnectTimeout)
+        return _LimitedStream(self._backend.connect_unix_socket(path, bounded, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+def _limit_sockets(client: httpx.Client) -> None:
+    """Put every connection pool of ``client`` (proxies from the environment included) under
+    :func:`time_limit`. httpx offers no public hook for this, hence the private names; the tests of a
+    trickling server fail if they ever change."""
+    for transport in (client._transport, *client._mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _LimitedBackend):
+            pool._network_backend = _LimitedBackend(backend)  # type: ignore[union-attr]
 
 
 class _HttpPool:
@@ -42,7 +154,9 @@ class _HttpPool:
             transport = _embedded_transport(base_url, source)
             return httpx.Client(transport=transport, headers=headers, timeout=DEFAULT_TIMEOUT)
         limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
-        return httpx.Client(headers=headers, timeout=DEFAULT_TIMEOUT, limits=limits)
+        client = httpx.Client(headers=headers, timeout=DEFAULT_TIMEOUT, limits=limits)
+        _limit_sockets(client)
+        return client
 
     def close(self) -> None:
         with self._lock:
@@ -55,9 +169,7 @@ def _embedded_transport(base_url: str, source: str | None) -> httpx.BaseTranspor
     """The in-process emulator for an ``embedded:PATH`` base URL; a bad PATH raises ``ConfigurationError``."""
     from .emulator import EmbeddedTransport  # the emulator is loaded only when asked for
 
-    if source is None:
-        current, found = resolve_base_url_setting()
-        source = found if current == base_url else "the API base URL"
+    source = source_of(base_url, source)
     raw = base_url.removeprefix(EMBEDDED_PREFIX)
     if not raw.strip():
         raise ConfigurationError(
@@ -76,12 +188,22 @@ def _embedded_transport(base_url: str, source: str | None) -> httpx.BaseTranspor
 _POOL = _HttpPool()
 
 
+def source_of(base_url: str, source: str | None = None) -> str:
+    """Where ``base_url`` came from, for messages: ``source`` when given, else what the settings say."""
+    if source is not None:
+        return source
+    current, found = resolve_base_url_setting()
+    return found if current == base_url else "the API base URL"
+
+
 def pooled_client(base_url: str, source: str | None = None) -> tuple[httpx.Client, str]:
     """The shared client for ``base_url``, and the URL prefix to put before API paths.
 
     ``source`` names where ``base_url`` came from (see ``resolve_base_url_setting``), for the message of
-    the ``ConfigurationError`` raised when an ``embedded:PATH`` cannot hold the emulator's state.
+    the ``ConfigurationError`` raised when ``base_url`` is not one credentials may be sent to, or when an
+    ``embedded:PATH`` cannot hold the emulator's state.
     """
+    check_base_url(base_url, source_of(base_url, source))
     origin = EMBEDDED_ORIGIN if base_url.startswith(EMBEDDED_PREFIX) else base_url
     return _POOL.get(base_url, source), origin
 

@@ -7,7 +7,8 @@
 | first retry delay (s) | ``CLOUDFLARE_EMAIL_SECURITY_RETRY_BASE_DELAY`` | ``retryBaseDelay`` | ``0.5`` |
 | log level | ``CLOUDFLARE_EMAIL_SECURITY_LOG_LEVEL`` | ``logLevel`` | Python's default |
 
-The rate budget is ``REQUESTS/SECONDS`` (or just ``REQUESTS``, per 300 seconds).
+The rate budget is ``REQUESTS/SECONDS`` (or just ``REQUESTS``, per 300 seconds). Surrounding whitespace
+in a value is ignored.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from .formats import shown
 ENV_PREFIX = "CLOUDFLARE_EMAIL_SECURITY_"
 DEFAULT_RATE = (1200, 300.0)
 PACKAGE_LOGGER = "pulumi_cloudflare_email_security"
+RETRY_DEADLINE_SETTING = f"{ENV_PREFIX}RETRY_DEADLINE or stack config {CONFIG_NAMESPACE}:retryDeadline"
+"""Where the retry deadline is set, as messages name it."""
 
 
 def _setting(env_name: str, config_key: str, environ: Mapping[str, str] | None) -> tuple[str, str] | None:
     env = os.environ if environ is None else environ
-    if env.get(ENV_PREFIX + env_name):
-        return ENV_PREFIX + env_name, env[ENV_PREFIX + env_name]
+    value = env.get(ENV_PREFIX + env_name, "").strip()
+    if value:
+        return ENV_PREFIX + env_name, value
     return stack_config(config_key, (CONFIG_NAMESPACE,))
 
 
@@ -66,16 +70,19 @@ class RetryPolicy:
     """How long to keep retrying one request, and how long to wait between tries."""
 
     deadline: float = 300.0
-    """Seconds from the first try after which no new try starts."""
+    """Seconds from the first try by which a request, retries included, is over: no try starts after it,
+    and a try still waiting for its answer then is cut off."""
     base_delay: float = 0.5
     """The first backoff; each later one doubles, up to ``max_delay``, with full jitter."""
     max_delay: float = 30.0
+    warn_after: float = 10.0
+    """Seconds of retrying after which a warning says what is retried and why."""
 
     def backoff(self, attempt: int, retry_after: float | None, jitter: float) -> float:
-        """The wait before try ``attempt + 1``: the server's ``Retry-After`` when it sent one."""
-        if retry_after is not None:
-            return retry_after
-        return jitter * min(self.max_delay, self.base_delay * 2.0**attempt)
+        """The wait before try ``attempt + 1``: the exponential backoff, or the server's ``Retry-After``
+        when that is longer (a ``Retry-After`` of 0, or a date in the past, does not mean "at once")."""
+        delay = jitter * min(self.max_delay, self.base_delay * 2.0**attempt)
+        return delay if retry_after is None else max(retry_after, delay)
 
 
 def retry_policy(environ: Mapping[str, str] | None = None) -> RetryPolicy:
@@ -86,6 +93,29 @@ def retry_policy(environ: Mapping[str, str] | None = None) -> RetryPolicy:
         deadline=_positive_number(*deadline) if deadline else RetryPolicy.deadline,
         base_delay=_positive_number(*base) if base else RetryPolicy.base_delay,
     )
+
+
+def warn(message: str) -> None:
+    """Say ``message`` where the person running Pulumi sees it: as a warning of the Pulumi engine (shown by
+    ``pulumi up``) in a program or a dynamic provider process, else through this package's logger."""
+    if _under_pulumi():
+        import pulumi
+
+        pulumi.log.warn(message)
+    else:
+        logging.getLogger(PACKAGE_LOGGER).warning(message)
+
+
+def _under_pulumi() -> bool:
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if getattr(spec, "name", None) == "pulumi.dynamic.__main__":
+        return True  # the provider process, whose stderr the Pulumi CLI shows
+    if "pulumi.runtime.settings" not in sys.modules:
+        return False
+    from pulumi.runtime.settings import get_engine
+
+    return get_engine() is not None
 
 
 def configure_logging(environ: Mapping[str, str] | None = None) -> None:
