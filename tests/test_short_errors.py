@@ -86,3 +86,9 @@ def test_the_package_own_errors_pass_unchanged_and_others_are_wrapped() -> None:
     except KeyError as bug:
         wrapped = as_reported(bug)
     assert "Unexpected KeyError" in str(wrapped) and "test_short_errors.py:" in str(wrapped)
+
+
+def test_a_bug_quoting_the_token_does_not_show_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", CANARY)
+    wrapped = as_reported(RuntimeError(f"header Authorization: Bearer {CANARY} was refused"))
+    assert CANARY not in str(wrapped) and "Bearer ***" in str(wrapped)

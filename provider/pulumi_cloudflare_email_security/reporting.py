@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from .credentials import resolve_credentials
+from .envelope import scrub
 from .errors import EmailSecurityError
 
 PROVIDER_SERVER = "pulumi.dynamic.__main__"
@@ -45,11 +47,19 @@ def _where(error: BaseException) -> str:
     return " <- ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames))
 
 
+def _without_secrets(text: str) -> str:
+    try:
+        credentials = resolve_credentials()
+    except EmailSecurityError:
+        return text  # no usable credentials: none to leak
+    return scrub(text, credentials)
+
+
 def as_reported(error: Exception) -> EmailSecurityError:
     """The error to hand to the engine for ``error``: this package's own as it is, anything else wrapped."""
     if isinstance(error, EmailSecurityError):
         return error
-    text = " ".join(str(error).split()) or "no message"
+    text = _without_secrets(" ".join(str(error).split())) or "no message"
     detail = text if len(text) <= DETAIL_LIMIT else f"{text[:DETAIL_LIMIT]}…"
     return UnexpectedError(
         f"Unexpected {type(error).__name__} in the Cloudflare Email Security provider ({detail}) at "
