@@ -28,6 +28,7 @@ from pulumi_cloudflare_email_security.envelope import scrub
 from pulumi_cloudflare_email_security.errors import (
     CloudflareAPIError,
     ConfigurationError,
+    NotFoundError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -529,3 +530,17 @@ def test_a_retry_cut_off_at_the_deadline_reports_the_answer_that_caused_it(monke
     message = str(raised.value)
     assert message.startswith("Cloudflare API server error: [10001] overloaded") and "HTTP 503" in message
     assert "gave up after 2 tries" in message and "the last try got no complete answer before the deadline" in message
+
+
+@pytest.mark.parametrize("suffix", ["", "/client", "/api"])
+def test_a_base_url_missing_client_v4_is_a_configuration_error_not_a_missing_entry(
+    monkeypatch: pytest.MonkeyPatch, emulator_server: Any, suffix: str
+) -> None:
+    # Were it a NotFoundError, a refresh would drop every entry from the state.
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", CANARY)
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", f"http://127.0.0.1:{emulator_server.port}{suffix}")
+    with pytest.raises(ConfigurationError, match="does not end in /client/v4; is that part missing"):
+        CloudflareClient().get(settings_path(ACCOUNT_ID, "allow_policies", "some-id"))
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", emulator_server.base_url)
+    with pytest.raises(NotFoundError):
+        CloudflareClient().get(settings_path(ACCOUNT_ID, "allow_policies", "some-id"))

@@ -29,6 +29,7 @@ from .errors import (
     ApiMessage,
     CloudflareAPIError,
     ConfigurationError,
+    NotFoundError,
     RateLimitedError,
     ServerError,
     TransportError,
@@ -38,6 +39,11 @@ from .transport import pooled_client, time_limit
 from .tuning import RETRY_DEADLINE_SETTING, configure_logging, rate_limit, retry_policy, warn
 
 logger = logging.getLogger(__name__)
+
+API_PATH = "/client/v4"
+"""Where Cloudflare's API lives on its host; every base URL for it ends so."""
+NO_ROUTE = 7003
+"""Cloudflare's error code for a path it has no route for."""
 
 MAX_PER_PAGE = 1000
 MAX_BATCH_ITEMS = 1000
@@ -230,7 +236,16 @@ class CloudflareClient:
             raise error from None
         ray_id = ray_id_of(response, credentials)
         logger.debug("%s %s -> HTTP %s (cf-ray %s)", method, path, response.status_code, ray_id)
-        return unwrap(response, method, path, ray_id, credentials)
+        try:
+            return unwrap(response, method, path, ray_id, credentials)
+        except NotFoundError as error:
+            if NO_ROUTE in error.codes and not target.origin.rstrip("/").endswith(API_PATH):
+                # Not "the entry is gone" (which would make a refresh drop it from the state): the URL is wrong.
+                raise ConfigurationError(
+                    f"{error.summary} for {method} {path} at {target.describe()}: the base URL does not end in "
+                    f"{API_PATH}; is that part missing?"
+                ) from None
+            raise
 
     def get(self, path: str) -> dict[str, Any]:
         """GET one object."""
