@@ -153,7 +153,7 @@ def test_domain_onboarded_by_the_stack_is_unprotected_on_destroy(
 ) -> None:
     checked = provider.check("ProtectedDomain", registered["ProtectedDomain"])
     id_, outs = provider.create("ProtectedDomain", checked.inputs)
-    assert outs["adopted"] is False and outs["status"] == "pending"
+    assert outs["adopted"] is False and outs["status"] == "PENDING"
     provider.delete("ProtectedDomain", id_, outs)
     assert entries(emulator_server, "ProtectedDomain") == []
 

@@ -124,7 +124,7 @@ def test_allow_policy_specific_rules() -> None:
     assert "1" in failures_of(name, inputs_of(name, pattern=""))["pattern"]
     assert "domain name" in failures_of(name, inputs_of(name, pattern="not a domain"))["pattern"]
     assert "email address" in failures_of(name, inputs_of(name, pattern_type="EMAIL"))["pattern"]
-    assert "globally reachable" in failures_of(name, inputs_of(name, pattern="10.1.2.3", pattern_type="IP"))["pattern"]
+    assert "public IP address" in failures_of(name, inputs_of(name, pattern="10.1.2.3", pattern_type="IP"))["pattern"]
     assert "regular expression" in failures_of(name, inputs_of(name, pattern="(", is_regex=True))["pattern"]
     assert failures_of(name, inputs_of(name, pattern=r".*\.partner\.example", is_regex=True)) == {}
 
@@ -209,7 +209,7 @@ def test_crud(settings_type_name: str, cloudflare: mock_cloudflare) -> None:
 
 BAD_INPUTS: list[tuple[str, dict[str, Any], str, str]] = [
     ("BlockedSender", {"pattern_type": "UNKNOWN"}, "pattern_type", "UNKNOWN is deprecated"),
-    ("BlockedSender", {"pattern": "192.168.1.1", "pattern_type": "IP"}, "pattern", "globally reachable"),
+    ("BlockedSender", {"pattern": "192.168.1.1", "pattern_type": "IP"}, "pattern", "is private"),
     ("TrustedDomain", {"pattern": "[", "is_regex": True}, "pattern", "regular expression"),
     ("TrustedDomain", {"is_recent": "true"}, "is_recent", "valid boolean"),
     ("ImpersonationRegistryEntry", {"email": "not-an-address"}, "email", "email address"),

@@ -99,6 +99,8 @@ class ProtectedDomainInfo(EntryInfo):
     require_tls_outbound: bool | None = None
     transport: str | None = None
     status: str | None = None
+    """``PENDING``, ``ACTIVE``, ``FAILED`` or ``TIMEOUT``; an API older than October 2026 answered in lower case,
+    so compare without regard to case (``status.upper() == "ACTIVE"``)."""
     dmarc_status: str | None = None
     spf_status: str | None = None
     inbox_provider: str | None = None

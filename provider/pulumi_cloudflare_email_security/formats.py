@@ -104,11 +104,56 @@ def pattern_problem(pattern: str, pattern_type: str, is_regex: bool) -> str | No
     if pattern_type == "DOMAIN" and not DOMAIN_RE.fullmatch(pattern):
         return f"must be a domain name such as example.com when pattern_type is DOMAIN (got {shown(pattern)})"
     if pattern_type == "IP":
-        try:
-            network = ip_network(pattern)
-        except ValueError:
-            example = "an IPv4 address or CIDR block such as 203.0.113.0/24"
-            return f"must be {example} when pattern_type is IP (got {shown(pattern)})"
-        if network.version != 4 or not network.is_global:
-            return f"must be a globally reachable IPv4 address or CIDR block (got {shown(pattern)})"
+        return ip_pattern_problem(pattern)
+    return None
+
+
+def _ipv4_mapped(block: str) -> str:
+    network = ipaddress.IPv4Network(block)
+    return f"::ffff:{network.network_address}/{96 + network.prefixlen}"
+
+
+_REFUSED_IPV4 = {
+    "private": ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"),
+    "loopback": ("127.0.0.0/8",),
+    "link-local": ("169.254.0.0/16",),
+    "unspecified": ("0.0.0.0/32",),
+    "broadcast": ("255.255.255.255/32",),
+}
+_REFUSED_IPV6 = {
+    "unique-local": ("fc00::/7",),
+    "loopback": ("::1/128",),
+    "link-local": ("fe80::/10",),
+    "unspecified": ("::/128",),
+}
+REFUSED_IP_NETWORKS: tuple[tuple[str, ipaddress.IPv4Network | ipaddress.IPv6Network], ...] = (
+    *((kind, ipaddress.ip_network(block)) for kind, blocks in _REFUSED_IPV4.items() for block in blocks),
+    *((kind, ipaddress.ip_network(block)) for kind, blocks in _REFUSED_IPV6.items() for block in blocks),
+    *(
+        (f"IPv4-mapped {kind}", ipaddress.ip_network(_ipv4_mapped(block)))
+        for kind, blocks in _REFUSED_IPV4.items()
+        for block in blocks
+    ),
+)
+"""The ranges an ``IP`` pattern may not touch, each with its kind: private (RFC 1918) or unique-local
+(RFC 4193), loopback, link-local, unspecified, the IPv4 broadcast address, and the IPv4-mapped IPv6 form of
+each IPv4 one."""
+_REFUSED_RULE = (
+    "the API refuses private or unique-local, loopback, link-local, unspecified and IPv4 broadcast addresses, "
+    "and their IPv4-mapped IPv6 forms"
+)
+
+
+def ip_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not an IP pattern the API takes (an IPv4 or IPv6 address or CIDR block outside the
+    refused ranges), or ``None`` when it is one. A block is refused when any of its addresses would be."""
+    try:
+        network = ip_network(pattern)
+    except ValueError:
+        example = "an IPv4 or IPv6 address or CIDR block such as 203.0.113.0/24 or 2606:4700:4700::/48"
+        return f"must be {example} when pattern_type is IP (got {shown(pattern)})"
+    for kind, refused in REFUSED_IP_NETWORKS:
+        if network.version == refused.version and network.overlaps(refused):
+            what = f"is {kind}" if network.num_addresses == 1 else f"takes in {kind} addresses"
+            return f"must be a public IP address or CIDR block; {shown(pattern)} {what} ({_REFUSED_RULE})"
     return None

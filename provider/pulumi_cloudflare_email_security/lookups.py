@@ -32,6 +32,7 @@ InfoT = TypeVar("InfoT", bound=EntryInfo)
 Direction = Literal["asc", "desc"]
 PatternTypeFilter = Literal["EMAIL", "DOMAIN", "IP", "UNKNOWN"]
 DeliveryMode = Literal["DIRECT", "BCC", "JOURNAL", "API", "RETRO_SCAN"]
+DomainStatus = Literal["PENDING", "ACTIVE", "FAILED", "TIMEOUT"]
 _DEFAULT_ACCOUNT_SOURCES = (
     "the stack config cloudflare-email-security:accountId or cloudflare:accountId, or CLOUDFLARE_ACCOUNT_ID"
 )
@@ -125,13 +126,20 @@ def list_protected_domains(
     allowed_delivery_mode: DeliveryMode | None = None,
     active_delivery_mode: DeliveryMode | None = None,
     integration_id: str | None = None,
-    status: Literal["pending", "active", "failed", "timeout"] | None = None,
+    status: DomainStatus | None = None,
     search: str | None = None,
     order: Literal["domain", "created_at"] | None = None,
     direction: Direction | None = None,
 ) -> list[ProtectedDomainInfo]:
-    """Every protected domain that matches the filters (``domain`` takes several names)."""
-    return _list("domains", ProtectedDomainInfo, account_id, locals())
+    """Every protected domain that matches the filters (``domain`` takes several names).
+
+    ``status`` is upper case, as the API has answered since October 2026; a lower-case one (as the API
+    documented it before) is sent upper-cased.
+    """
+    filters = dict(locals())
+    if isinstance(status, str):
+        filters["status"] = status.upper()
+    return _list("domains", ProtectedDomainInfo, account_id, filters)
 
 
 def list_url_ignore_patterns(account_id: str | None = None) -> list[UrlIgnorePatternInfo]:

@@ -77,6 +77,10 @@ class Backend:
         """Replace the whole state with a :meth:`snapshot`."""
         with self._lock:
             self._accounts = copy.deepcopy(dict(state.get("accounts", {})))
+            for collections in self._accounts.values():
+                for collection, entries in collections.items():
+                    for entry in entries.values():
+                        rules.upgrade(collection, entry)
             self.version += 1
 
     def entries(self, account_id: str, collection: str) -> list[Entry]:
@@ -87,9 +91,11 @@ class Backend:
     def seed(self, account_id: str, collection: str, entry: Mapping[str, Any]) -> Entry:
         """Insert an entry as-is, bypassing validation: for entries the API makes itself."""
         with self._lock:
-            stamped = self._stamp({**entry}, created=True)
+            store = self._store(account_id, collection)
+            stamped = self._stamp(collection, {**entry}, created=True)
+            rules.upgrade(collection, stamped)
             stamped.setdefault("id", self._new_id())
-            self._store(account_id, collection)[stamped["id"]] = stamped
+            store[stamped["id"]] = stamped
             self.version += 1
             return copy.deepcopy(stamped)
 
@@ -100,12 +106,13 @@ class Backend:
             raise ApiFailure.invalid(f"account_id: must be 1 to {ACCOUNT_ID_MAX} characters")
         return self._accounts.setdefault(account_id, {}).setdefault(collection, {})
 
-    def _stamp(self, entry: Entry, *, created: bool) -> Entry:
+    def _stamp(self, collection: str, entry: Entry, *, created: bool) -> Entry:
         now = self._clock()
         if created:
             entry["created_at"] = now
         entry["modified_at"] = now
-        entry["last_modified"] = now
+        if "last_modified" in openapi.collections()[collection].entry_properties:
+            entry["last_modified"] = now  # deprecated, and absent from collections newer than it
         return entry
 
     def find_entry(self, account_id: str, collection: str, entry_id: str) -> Entry:
@@ -181,13 +188,14 @@ class Backend:
         entry: Entry = {name: None for name in api.entry_properties}
         entry.update(rules.CREATE_DEFAULTS.get(collection, {}))
         entry.update(body)
+        rules.fill_defaults(collection, entry)
         entry = self.normalised(collection, entry)
         rules.check_write(collection, entry, body)
         if collection == "domains":
             self._refuse_duplicate_domain(account_id, str(entry["domain"]))
         entry["id"] = self._new_id()
         self._mirror_deprecated(collection, entry)
-        return self._stamp(entry, created=True)
+        return self._stamp(collection, entry, created=True)
 
     def prepare_change(
         self, account_id: str, collection: str, entry_id: str, body: Mapping[str, Any], *, reset: Iterable[str] = ()
@@ -198,6 +206,7 @@ class Backend:
         """
         existing = self.find_entry(account_id, collection, entry_id)
         merged = self.normalised(collection, {**existing, **{k: None for k in reset if k not in body}, **body})
+        rules.fill_defaults(collection, merged)
         body = {k: merged[k] for k in body}
         rules.check_editable(collection, existing, body)
         rules.check_write(collection, merged, body)
@@ -222,7 +231,7 @@ class Backend:
         return result
 
     def commit_change(self, account_id: str, collection: str, merged: Entry) -> Entry:
-        self._store(account_id, collection)[merged["id"]] = self._stamp(merged, created=False)
+        self._store(account_id, collection)[merged["id"]] = self._stamp(collection, merged, created=False)
         self.version += 1
         return copy.deepcopy(merged)
 
@@ -260,8 +269,13 @@ class Backend:
             return run_batch(self, account_id, collection, body)
 
     def bulk_delete_domains(self, account_id: str, body: Any) -> list[dict[str, str]]:
-        """DELETE /domains (deprecated): unprotect several domains at once."""
+        """DELETE /domains (deprecated): unprotect several domains at once.
+
+        Without a body (as the SDK sends it, overlay 06) no domain is named, so none is unprotected.
+        """
         with self._lock:
+            if body is None:
+                return []
             if not isinstance(body, list) or not body:
                 raise ApiFailure.invalid("body: must be a non-empty array of {id}")
             ids = [item.get("id") if isinstance(item, dict) else None for item in body]

@@ -32,6 +32,11 @@ def _item_errors(schema: openapi.Schema, item: Any, where: str, *, needs_id: boo
     return errors
 
 
+def _replaced_fields(schema: openapi.Schema) -> list[str]:
+    """The fields a ``puts`` item replaces: its writable properties (``id`` only names the entry)."""
+    return [k for k, v in openapi.properties_of(schema).items() if k != "id" and not v.get("readOnly")]
+
+
 def run_batch(backend: Backend, account_id: str, collection: str, body: Any) -> dict[str, list[Any]]:
     """Check the whole batch, then apply deletes, patches, puts and posts; return the API's result."""
     api = openapi.collections()[collection]
@@ -58,7 +63,7 @@ def run_batch(backend: Backend, account_id: str, collection: str, body: Any) -> 
         backend.find_entry(account_id, collection, entry_id)
     changed: list[tuple[str, Entry]] = []
     for name in ("patches", "puts"):
-        reset = openapi.properties_of(item_schemas[name]["items"]) if name in item_schemas and name == "puts" else {}
+        reset = _replaced_fields(item_schemas[name]["items"]) if name in item_schemas and name == "puts" else []
         for item in parts[name]:
             fields = {k: v for k, v in item.items() if k != "id"}
             merged = backend.prepare_change(account_id, collection, str(item["id"]), fields, reset=reset)

@@ -8,6 +8,7 @@ from typing import Any
 
 from .failures import ApiFailure
 from .openapi import CollectionApi, Schema
+from .rules import UPPER_CASED
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 1000
@@ -73,6 +74,8 @@ class ListQuery:
             elif name in api.list_filters:
                 schema = api.list_filters[name]
                 item_schema = schema.get("items", {}) if schema.get("type") == "array" else schema
+                if FILTER_FIELDS.get(name, name) in UPPER_CASED.get(api.name, ()):
+                    raw = raw.upper()  # the lower-case values of the July spec still filter (overlay 02)
                 parsed.filters.setdefault(name, []).append(_coerce(name, raw, item_schema))
             # Unknown parameters are ignored, as the API does.
         return parsed

@@ -25,11 +25,37 @@ CREATE_DEFAULTS: dict[str, dict[str, Any]] = {
         "require_tls_inbound": False,
         "require_tls_outbound": False,
         "transport": "",
-        "status": "pending",
+        "status": "PENDING",
         "dmarc_status": "none",
         "spf_status": "none",
     },
 }
+
+NULL_MEANS_DEFAULT: dict[str, tuple[str, ...]] = {
+    "impersonation_registry": ("provenance",),
+    "domains": ("lookback_hops",),
+}
+"""Fields a write may send as null (or a PUT leave out) for the API to keep its default from
+:data:`CREATE_DEFAULTS` (overlays 04 and 13)."""
+
+
+def fill_defaults(collection: str, entry: dict[str, Any]) -> None:
+    """Give the fields of :data:`NULL_MEANS_DEFAULT` that a write left null the API's default."""
+    for name in NULL_MEANS_DEFAULT.get(collection, ()):
+        if entry.get(name) is None:
+            entry[name] = CREATE_DEFAULTS[collection][name]
+
+
+UPPER_CASED: dict[str, tuple[str, ...]] = {"domains": ("status",)}
+"""Enum fields the API used to answer in lower case (overlay 01): an entry stored then answers in upper case."""
+
+
+def upgrade(collection: str, entry: dict[str, Any]) -> None:
+    """Bring an entry stored by an older emulator (a state file, a seed) to today's API."""
+    for name in UPPER_CASED.get(collection, ()):
+        if isinstance(entry.get(name), str):
+            entry[name] = entry[name].upper()
+
 
 # Deprecated response fields the API still returns, mirrored from their replacements.
 DEPRECATED_MIRRORS: dict[str, dict[str, str]] = {

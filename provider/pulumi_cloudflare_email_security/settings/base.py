@@ -177,11 +177,15 @@ class SettingsType:
         return {k: integral_floats_to_ints(inputs[k]) for k in self.fields if inputs.get(k) is not None}
 
     def update_body(self, inputs: Mapping[str, Any]) -> Bag:
-        """The PATCH body: every declared value, and ``null`` for clearable fields left out."""
+        """The PATCH body: every declared value, and ``null`` for clearable fields left out.
+
+        Fields in :attr:`replace_on` are never sent: they cannot change in place, and a PATCH body may not
+        carry them (a domain's ``domain``).
+        """
         return {
             k: integral_floats_to_ints(inputs.get(k))
             for k in self.fields
-            if inputs.get(k) is not None or self.clearable(k)
+            if k not in self.replace_on and (inputs.get(k) is not None or self.clearable(k))
         }
 
     def outputs_after_write(self, inputs: Mapping[str, Any], entry: Mapping[str, Any], *, adopted: bool) -> Bag:

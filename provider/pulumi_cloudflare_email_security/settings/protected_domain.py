@@ -108,7 +108,8 @@ class ProtectedDomain(SettingsResource, module=MODULE, name="ProtectedDomain"):
     unprotect_on_destroy: pulumi.Output[bool | None]
     """Unprotect the domain on destroy even when this stack adopted it rather than onboarded it."""
     status: pulumi.Output[str | None]
-    """Onboarding status: ``pending``, ``active``, ``failed`` or ``timeout``."""
+    """Onboarding status: ``PENDING``, ``ACTIVE``, ``FAILED`` or ``TIMEOUT`` (an API older than October 2026
+    answered in lower case: compare without regard to case)."""
     dmarc_status: pulumi.Output[str | None]
     """DMARC record status reported by Cloudflare."""
     spf_status: pulumi.Output[str | None]
