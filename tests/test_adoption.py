@@ -201,3 +201,16 @@ def test_changing_the_domain_replaces(registered: dict[str, dict[str, Any]], pro
     moved = provider.check("ProtectedDomain", {**registered["ProtectedDomain"], "domain": "other.example"})
     diff = provider.diff("ProtectedDomain", id_, outs, moved.inputs)
     assert (diff.changes, diff.replaces) == ("DIFF_SOME", ["domain"])
+
+
+def test_adopting_a_domain_by_id_under_another_name_is_refused(
+    registered: dict[str, dict[str, Any]], provider: ProviderProcess, emulator_server: EmulatorServer
+) -> None:
+    # A PATCH cannot rename a domain, so the stack would record a name the entry does not have.
+    existing = seed(emulator_server, "ProtectedDomain", domain="other.example")
+    checked = provider.check("ProtectedDomain", {**registered["ProtectedDomain"], "adopt_id": existing["id"]})
+    with pytest.raises(grpc.RpcError) as refused:
+        provider.create("ProtectedDomain", checked.inputs)
+    message = refused.value.details()
+    assert "has domain 'other.example', not the declared" in message and "cannot be changed" in message
+    assert entries(emulator_server, "ProtectedDomain") == [existing], "nothing may change"

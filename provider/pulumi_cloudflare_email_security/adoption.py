@@ -75,6 +75,18 @@ def fetch_for_adoption(client: CloudflareClient, spec: SettingsType, account_id:
     return entry
 
 
+def refuse_another_identity(spec: SettingsType, entry: Mapping[str, Any], inputs: Mapping[str, Any]) -> None:
+    """Refuse to adopt an entry whose create-only fields (a domain's name) differ from the declared ones:
+    an update cannot change them, so the stack would record values the entry does not have."""
+    for name in spec.replace_on:
+        if name in spec.fields and not spec.same_value(name, entry.get(name), entry, inputs.get(name), inputs):
+            raise InputError(
+                f"{ADOPT_ID}: {spec.resource_name} {entry.get('id')} has {name} {entry.get(name)!r}, not the "
+                f"declared {inputs.get(name)!r}, and {name} cannot be changed: adopt the entry with that {name}, "
+                f"or remove {ADOPT_ID} to create a new one"
+            )
+
+
 def single_match(
     spec: SettingsType, account_id: str, inputs: Mapping[str, Any], matches: list[dict[str, Any]]
 ) -> dict[str, Any]:

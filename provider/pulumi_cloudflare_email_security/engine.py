@@ -23,7 +23,14 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .adoption import fetch_for_adoption, find_by_key, find_landed, refuse_unmanageable, single_match
+from .adoption import (
+    fetch_for_adoption,
+    find_by_key,
+    find_landed,
+    refuse_another_identity,
+    refuse_unmanageable,
+    single_match,
+)
 from .client import CloudflareClient, settings_path
 from .credentials import STACK_CONFIG_KEYS, remember_stack_config
 from .errors import NotFoundError
@@ -81,7 +88,9 @@ class SettingsProvider(ResourceProvider):
         adopt_id = props.get(ADOPT_ID)
         if adopt_id:
             entry_id = split_entry_id(str(adopt_id))[1]
-            return self._adopt(client, fetch_for_adoption(client, spec, account_id, entry_id), props)
+            existing = fetch_for_adoption(client, spec, account_id, entry_id)
+            refuse_another_identity(spec, existing, props)
+            return self._adopt(client, existing, props)
         if props.get(ADOPT_EXISTING) or spec.adopt_by_key_on_create:
             matches = find_by_key(client, spec, account_id, props)
             if matches or props.get(ADOPT_EXISTING):
