@@ -58,7 +58,7 @@ class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
     """
 
     pattern: pulumi.Output[str]
-    """The sender pattern: an email address, a domain, an IPv4 address or CIDR, or a regex (1-1024 chars)."""
+    """The sender pattern: an email address, a domain, an IPv4 or IPv6 address or CIDR, or a regex (1-1024 chars)."""
     pattern_type: pulumi.Output[str]
     """``EMAIL``, ``DOMAIN`` or ``IP``: what ``pattern`` matches."""
     is_trusted_sender: pulumi.Output[bool]

@@ -48,7 +48,7 @@ class BlockedSender(SettingsResource, module=MODULE, name="BlockedSender"):
     """
 
     pattern: pulumi.Output[str]
-    """An email address, a domain, an IPv4 address or CIDR, or a regex (1-1024 characters)."""
+    """An email address, a domain, an IPv4 or IPv6 address or CIDR, or a regex (1-1024 characters)."""
     pattern_type: pulumi.Output[str]
     """``EMAIL``, ``DOMAIN`` or ``IP``: what ``pattern`` matches."""
     is_regex: pulumi.Output[bool]
