@@ -129,6 +129,16 @@ intranet_links = email_security.UrlIgnorePattern(
     comments="Internal links are not reachable from the scanner",
 )
 
+# --- what the text of a message gives away ---------------------------------------------------------------
+wire_fraud = email_security.ContentPolicy(
+    "urgent-wire-transfer",
+    name="Urgent wire transfer",
+    pattern=r"(?i)\b(urgent|immediate(ly)?|today)\b.{0,80}\bwire\s+transfer\b",
+    enabled=True,
+    targets=["SUBJECT"],
+    notes="Invoice fraud: an urgent request to wire money, in the subject line",
+)
+
 pulumi.export("account_id", corp.account_id)
 pulumi.export("protected_domain", {"id": corp.id, "status": corp.status, "adopted": corp.adopted})
 pulumi.export(
@@ -142,4 +152,7 @@ pulumi.export(
 )
 pulumi.export("blocked_sender_ids", [b.id for b in blocked])
 pulumi.export("vip_ids", [v.id for v in vips])
-pulumi.export("other_ids", {"trusted": acquisition.id, "tls": bank_tls.id, "url_ignore": intranet_links.id})
+pulumi.export(
+    "other_ids",
+    {"trusted": acquisition.id, "tls": bank_tls.id, "url_ignore": intranet_links.id, "content": wire_fraud.id},
+)

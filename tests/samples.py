@@ -49,6 +49,13 @@ SAMPLE_INPUTS: dict[str, dict[str, Any]] = {
         "folder": "Inbox",
         "lookback_hops": 2,
     },
+    "ContentPolicy": {
+        "name": "Urgent wire transfer",
+        "pattern": r"(?i)\burgent\b.*\bwire\s+transfer",
+        "enabled": True,
+        "targets": ["SUBJECT", "BODY"],
+        "notes": "Invoice fraud asks for urgent wire transfers",
+    },
 }
 """A valid set of inputs (account aside) for each type."""
 
@@ -60,6 +67,7 @@ CHANGED_INPUTS: dict[str, dict[str, Any]] = {
     "SendingDomainRestriction": {"exclude": ["legacy.bank.example", "old.bank.example"]},
     "UrlIgnorePattern": {"comments": "Internal links, reviewed"},
     "ProtectedDomain": {"drop_dispositions": ["MALICIOUS", "MALICIOUS-BEC", "SPOOF"], "lookback_hops": 3},
+    "ContentPolicy": {"enabled": False, "notes": "Paused while finance reviews false positives"},
 }
 """A valid change to apply with an update, for each type."""
 
@@ -71,6 +79,7 @@ OUT_OF_BAND_EDIT: dict[str, dict[str, Any]] = {
     "SendingDomainRestriction": {"exclude": []},
     "UrlIgnorePattern": {"pattern": "https://intranet.corp.example/public/*"},
     "ProtectedDomain": {"regions": ["GLOBAL"]},
+    "ContentPolicy": {"targets": ["BODY"]},
 }
 """A change someone makes outside Pulumi (through the API), for each type."""
 
@@ -96,6 +105,7 @@ API_CREATE_BODIES: dict[str, dict[str, Any]] = {
         "regions": ["GLOBAL"],
     },
     "url_ignore_patterns": {"pattern": "https://intranet.corp.example/*"},
+    "content_policies": {"name": "Wire fraud", "pattern": "wire transfer", "enabled": True, "targets": ["SUBJECT"]},
 }
 """A valid POST body for each API collection, straight from the spec's required fields."""
 
@@ -107,6 +117,7 @@ API_EDITS: dict[str, dict[str, Any]] = {
     "sending_domain_restrictions": {"comments": "edited"},
     "domains": {"lookback_hops": 3},
     "url_ignore_patterns": {"comments": "edited"},
+    "content_policies": {"notes": "edited"},
 }
 """A valid PATCH body for each API collection."""
 
@@ -118,6 +129,7 @@ API_NAME_FIELD: dict[str, str] = {
     "sending_domain_restrictions": "domain",
     "domains": "domain",
     "url_ignore_patterns": "pattern",
+    "content_policies": "name",
 }
 """The field that tells entries apart in each collection (and that ``search`` looks into)."""
 
@@ -151,6 +163,7 @@ def numbered_inputs(type_name: str, n: int) -> dict[str, Any]:
         "SendingDomainRestriction": {"domain": f"s{n:04d}.bank.example", "exclude": [f"legacy.s{n:04d}.bank.example"]},
         "UrlIgnorePattern": {"pattern": f"https://intranet{n:04d}.corp.example/*"},
         "ProtectedDomain": {"domain": f"d{n:04d}.corp.example"},
+        "ContentPolicy": {"name": f"Content policy {n:04d}"},
     }
     inputs.update(unique[type_name])
     return inputs
@@ -164,5 +177,6 @@ NATURAL_KEY_OF: dict[str, str] = {
     "SendingDomainRestriction": "domain",
     "UrlIgnorePattern": "pattern",
     "ProtectedDomain": "domain",
+    "ContentPolicy": "name",
 }
 """The field that tells numbered entries of a type apart."""

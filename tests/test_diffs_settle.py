@@ -36,6 +36,7 @@ MIXED_CREATE: dict[str, dict[str, Any]] = {
         "drop_dispositions": ["SPOOF", "MALICIOUS"],
         "ip_restrictions": ["198.51.100.0/24", "192.0.2.0/24"],
     },
+    "ContentPolicy": {"targets": ["SUBJECT", "BODY"]},
 }
 """Inputs (over the samples) in mixed case and unsorted order, as people write them."""
 
@@ -47,6 +48,7 @@ MIXED_UPDATE: dict[str, dict[str, Any]] = {
     "SendingDomainRestriction": {"exclude": ["Zeta.Bank.Example", "legacy.BANK.example", "Old.Bank.Example"]},
     "UrlIgnorePattern": {"comments": "Internal docs, reviewed"},
     "ProtectedDomain": {"regions": ["US", "AU", "DE"], "drop_dispositions": ["SPOOF", "MALICIOUS-BEC", "MALICIOUS"]},
+    "ContentPolicy": {"pattern": r"(?i)\bwire\s+transfer\b.*\btoday\b", "enabled": False},
 }
 """A real change for each type (over ``MIXED_CREATE``), again in mixed case and unsorted order."""
 
@@ -147,6 +149,10 @@ def inputs_of(type_name: str, /, **changes: Any) -> dict[str, Any]:
             {"pattern": "https://intranet.corp.example/Docs/*"},
             ["pattern"],
         ),
+        ("ContentPolicy", {"targets": ["SUBJECT", "BODY"]}, {"targets": ["BODY", "SUBJECT"]}, []),
+        ("ContentPolicy", {"targets": ["SUBJECT", "BODY"]}, {"targets": ["SUBJECT"]}, ["targets"]),
+        ("ContentPolicy", {"pattern": "wire transfer"}, {"pattern": "Wire Transfer"}, ["pattern"]),
+        ("ContentPolicy", {"name": "Wire fraud"}, {"name": "WIRE FRAUD"}, ["name"]),
     ],
 )
 def test_order_and_case_rules(
@@ -258,6 +264,9 @@ def test_the_emulator_stores_as_written_unless_asked_to_normalise() -> None:
             "pattern",
             "https://Intranet.Corp.Example/Docs/*",
         ),
+        ("content_policies", {"pattern": "(?i)Wire Transfer"}, "pattern", "(?i)Wire Transfer"),
+        ("content_policies", {"name": "Wire Fraud"}, "name", "Wire Fraud"),
+        ("content_policies", {"targets": ["SUBJECT", "BODY"]}, "targets", ["BODY", "SUBJECT"]),
     ],
 )
 def test_the_normalising_emulator_lowercases_names_and_addresses_only(

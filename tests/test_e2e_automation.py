@@ -23,6 +23,7 @@ EXPECTED = {
     "sending_domain_restrictions": 1,
     "domains": 1,
     "url_ignore_patterns": 1,
+    "content_policies": 1,
 }
 """What the root program declares, per API collection."""
 COLLECTIONS = sorted(EXPECTED)

@@ -47,7 +47,7 @@ def failure(reply: httpx.Response, status: int) -> list[str]:
     return [e["message"] for e in envelope["errors"]]
 
 
-def test_seven_collections_from_the_spec() -> None:
+def test_every_collection_of_the_spec_has_samples() -> None:
     assert sorted(API_CREATE_BODIES) == COLLECTIONS
 
 
@@ -55,8 +55,10 @@ def test_seven_collections_from_the_spec() -> None:
 def test_crud_round_trip(api: Any, collection: str) -> None:
     entry = create(api, collection, API_CREATE_BODIES[collection])
     uuid.UUID(entry["id"])
+    properties = openapi.collections()[collection].entry_properties
     for stamp in ("created_at", "modified_at", "last_modified"):
-        assert TIMESTAMP.match(entry[stamp])
+        if stamp in properties:  # the deprecated last_modified is absent from collections newer than it
+            assert TIMESTAMP.match(entry[stamp])
     for field, value in API_CREATE_BODIES[collection].items():
         assert entry[field] == value
     assert set(entry) >= set(openapi.collections()[collection].entry_properties) - {"authorization", "emails_processed"}

@@ -58,6 +58,14 @@ def patient_provider(faulty: tuple[EmulatorServer, FaultPlan]) -> Iterator[Provi
     assert_no_canary(process, CANARY)
 
 
+def versioned_field(name: str) -> str:
+    """The field a new version of the program changes in every entry of a type: a number, a display name, or
+    else the type's free-text notes (the field it clears when left out)."""
+    if name == "ProtectedDomain":
+        return "lookback_hops"
+    return "name" if "Impersonation" in name else SETTINGS_TYPES[name].clear_when_omitted[0]
+
+
 def declared(registered: dict[str, dict[str, Any]], version: int = 0) -> Declared:
     """What the program declares: PER_TYPE entries of every type (``version`` changes a field of each)."""
     bags: Declared = {}
@@ -65,8 +73,8 @@ def declared(registered: dict[str, dict[str, Any]], version: int = 0) -> Declare
         for n in range(PER_TYPE):
             inputs = {**registered[name], **numbered_inputs(name, n)}
             if version:
-                changed = "lookback_hops" if name == "ProtectedDomain" else "name" if "Impersonation" in name else None
-                inputs[changed or "comments"] = 2 + version if changed == "lookback_hops" else f"v{version} {n}"
+                changed = versioned_field(name)
+                inputs[changed] = 2 + version if changed == "lookback_hops" else f"v{version} {n}"
             bags[(name, n)] = inputs
     return bags
 
@@ -146,11 +154,8 @@ def test_every_step_converges_under_faults(
     assert_account_holds_exactly(server, changed, state)
     for (name, n), id_ in state.items():
         entry = server.router.backend.get(ACCOUNT_ID, SETTINGS_TYPES[name].collection, id_)
-        field = next(
-            f
-            for f in ("lookback_hops", "name", "comments")
-            if f in changed[(name, n)] and changed[(name, n)][f] != bags[(name, n)].get(f)
-        )
+        field = versioned_field(name)
+        assert changed[(name, n)][field] != bags[(name, n)].get(field)
         assert entry[field] == changed[(name, n)][field]
 
     def refresh(key: tuple[str, int]) -> None:

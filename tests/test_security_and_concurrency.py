@@ -163,7 +163,7 @@ def test_four_worker_threads_share_client_and_budget_without_429s(registered: di
             account: sum(len(router.backend.entries(account, s.collection)) for s in SETTINGS_TYPES.values())
             for account in (ACCOUNT_ID, OTHER_ACCOUNT_ID)
         }
-        assert per_account == {ACCOUNT_ID: 7 * 7, OTHER_ACCOUNT_ID: 7 * 8}
+        assert per_account == {ACCOUNT_ID: len(SETTINGS_TYPES) * 7, OTHER_ACCOUNT_ID: len(SETTINGS_TYPES) * 8}
 
 
 def test_without_the_budget_the_same_load_collects_429s(registered: dict[str, dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ RESOURCE_CLASSES: dict[str, Any] = {
     "impersonation_registry": email_security.ImpersonationRegistryEntry,
     "sending_domain_restrictions": email_security.SendingDomainRestriction,
     "url_ignore_patterns": email_security.UrlIgnorePattern,
+    "content_policies": email_security.ContentPolicy,
 }
 
 policy = yaml.safe_load((Path(__file__).parent / "policy.yaml").read_text())
@@ -31,8 +32,8 @@ for section, entries in policy.items():
     for entry in entries or []:
         fields = dict(entry)
         name = fields.pop("name")
-        if section == "impersonation_registry":
-            fields["name"] = fields.pop("display_name")  # `name` is taken by the resource name above
+        if "display_name" in fields:  # a type's own `name` field: `name` is taken by the resource name above
+            fields["name"] = fields.pop("display_name")
         resource = RESOURCE_CLASSES[section](f"{section}-{name}", **fields)
         ids[f"{section}/{name}"] = resource.id
 

@@ -12,6 +12,7 @@ from .client import CloudflareClient
 from .entries import (
     AllowPolicyInfo,
     BlockedSenderInfo,
+    ContentPolicyInfo,
     EntryInfo,
     ImpersonationRegistryEntryInfo,
     ProtectedDomainInfo,
@@ -34,6 +35,7 @@ from .errors import (
 from .lookups import (
     list_allow_policies,
     list_blocked_senders,
+    list_content_policies,
     list_impersonation_registry_entries,
     list_protected_domains,
     list_sending_domain_restrictions,
@@ -44,6 +46,7 @@ from .lookups import (
 from .resource import default_account_id
 from .settings.allow_policy import AllowPolicy
 from .settings.blocked_sender import BlockedSender
+from .settings.content_policy import ContentPolicy
 from .settings.impersonation_registry import ImpersonationRegistryEntry
 from .settings.protected_domain import ProtectedDomain
 from .settings.sending_domain_restriction import SendingDomainRestriction
@@ -59,6 +62,8 @@ __all__ = [
     "CloudflareAPIError",
     "CloudflareClient",
     "ConfigurationError",
+    "ContentPolicy",
+    "ContentPolicyInfo",
     "EmailSecurityError",
     "EntryInfo",
     "ImpersonationRegistryEntry",
@@ -80,6 +85,7 @@ __all__ = [
     "default_account_id",
     "list_allow_policies",
     "list_blocked_senders",
+    "list_content_policies",
     "list_impersonation_registry_entries",
     "list_protected_domains",
     "list_sending_domain_restrictions",

@@ -116,6 +116,17 @@ class UrlIgnorePatternInfo(EntryInfo):
     comments: str | None = None
 
 
+class ContentPolicyInfo(EntryInfo):
+    """An existing content policy."""
+
+    name: str | None = None
+    pattern: str | None = None
+    enabled: bool | None = None
+    targets: list[str] | None = None
+    """``SUBJECT`` and/or ``BODY``."""
+    notes: str | None = None
+
+
 ENTRY_MODELS: dict[str, type[EntryInfo]] = {
     "allow_policies": AllowPolicyInfo,
     "block_senders": BlockedSenderInfo,
@@ -124,5 +135,6 @@ ENTRY_MODELS: dict[str, type[EntryInfo]] = {
     "sending_domain_restrictions": SendingDomainRestrictionInfo,
     "domains": ProtectedDomainInfo,
     "url_ignore_patterns": UrlIgnorePatternInfo,
+    "content_policies": ContentPolicyInfo,
 }
 """The entry model of each API collection."""

@@ -17,6 +17,7 @@ from .credentials import load_program_config
 from .entries import (
     AllowPolicyInfo,
     BlockedSenderInfo,
+    ContentPolicyInfo,
     EntryInfo,
     ImpersonationRegistryEntryInfo,
     ProtectedDomainInfo,
@@ -145,6 +146,20 @@ def list_protected_domains(
 def list_url_ignore_patterns(account_id: str | None = None) -> list[UrlIgnorePatternInfo]:
     """Every URL ignore pattern (the API offers no filters for them)."""
     return _list("url_ignore_patterns", UrlIgnorePatternInfo, account_id, {})
+
+
+def list_content_policies(
+    account_id: str | None = None,
+    *,
+    name: str | None = None,
+    enabled: bool | None = None,
+    search: str | None = None,
+    order: Literal["name", "created_at"] | None = None,
+    direction: Direction | None = None,
+) -> list[ContentPolicyInfo]:
+    """Every content policy that matches the filters (``name`` is matched exactly; ``search`` looks into
+    names and patterns)."""
+    return _list("content_policies", ContentPolicyInfo, account_id, locals())
 
 
 R = TypeVar("R")

@@ -7,6 +7,7 @@ from .resource import SettingsResource
 from .settings.allow_policy import AllowPolicy, AllowPolicyProvider
 from .settings.base import SettingsType
 from .settings.blocked_sender import BlockedSender, BlockedSenderProvider
+from .settings.content_policy import ContentPolicy, ContentPolicyProvider
 from .settings.impersonation_registry import ImpersonationRegistryEntry, ImpersonationRegistryEntryProvider
 from .settings.protected_domain import ProtectedDomain, ProtectedDomainProvider
 from .settings.sending_domain_restriction import SendingDomainRestriction, SendingDomainRestrictionProvider
@@ -21,6 +22,7 @@ _ENTRIES: tuple[tuple[type[SettingsProvider], type[SettingsResource]], ...] = (
     (SendingDomainRestrictionProvider, SendingDomainRestriction),
     (ProtectedDomainProvider, ProtectedDomain),
     (UrlIgnorePatternProvider, UrlIgnorePattern),
+    (ContentPolicyProvider, ContentPolicy),
 )
 
 PROVIDERS: dict[str, type[SettingsProvider]] = {p.settings_type.resource_name: p for p, _ in _ENTRIES}

@@ -1,8 +1,10 @@
 """What the API enforces beyond its JSON schema, and the values it fills in itself.
 
 These rules come from the spec's descriptions (``UNKNOWN`` cannot be written, pattern formats per
-``pattern_type``, directory-synced impersonation entries are read-only, a domain's name is immutable) and
-from the API's observed behaviour (a domain is protected once per account).
+``pattern_type``, directory-synced impersonation entries are read-only, a domain's name is immutable), from
+what the SDK's descriptions imply (a content policy's pattern is a regular expression, matched against at
+least one part of the email, each part once) and from the API's observed behaviour (a domain is protected
+once per account).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from ..formats import pattern_problem, regex_problem
 from .failures import ApiFailure
 
 PATTERN_TYPED = frozenset({"allow_policies", "block_senders"})
+ALWAYS_REGEX = frozenset({"content_policies"})
+"""Collections whose ``pattern`` is always a regular expression."""
+NON_EMPTY_SETS: dict[str, tuple[str, ...]] = {"content_policies": ("targets",)}
+"""List fields that must name at least one value, and each value once."""
 DIRECTORY_INTERNAL = "A1S_INTERNAL"
 
 # Values the API fills in when a create leaves them out (fields not listed default to null).
@@ -81,6 +87,16 @@ def check_write(collection: str, entry: Mapping[str, Any], body: Mapping[str, An
         problem = regex_problem(str(entry.get("pattern", "")))
         if problem:
             raise ApiFailure.invalid(f"pattern: {problem}")
+    if collection in ALWAYS_REGEX:
+        problem = regex_problem(str(entry.get("pattern", "")))
+        if problem:
+            raise ApiFailure.invalid(f"pattern: {problem}")
+    for name in NON_EMPTY_SETS.get(collection, ()):
+        values = list(entry.get(name) or [])
+        if not values:
+            raise ApiFailure.invalid(f"{name}: must list at least one value")
+        if len(set(values)) != len(values):
+            raise ApiFailure.invalid(f"{name}: must list each value once")
 
 
 def check_editable(collection: str, existing: Mapping[str, Any], body: Mapping[str, Any]) -> None:

@@ -41,6 +41,13 @@ def _rule(holds: Callable[[str], bool], rule: str) -> pydantic.AfterValidator:
     return pydantic.AfterValidator(validate)
 
 
+def _compiles(value: str) -> str:
+    problem = regex_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _no_repeats(key: Callable[[Any], object]) -> pydantic.AfterValidator:
     def validate(items: list[Any]) -> list[Any]:
         first_at: dict[object, int] = {}
@@ -57,6 +64,11 @@ def _no_repeats(key: Callable[[Any], object]) -> pydantic.AfterValidator:
 DomainName = Annotated[str, _rule(is_domain_name, "must be a domain name such as example.com")]
 Uuid = Annotated[str, _rule(is_uuid, "must be a UUID such as f174e90a-fafe-4643-bbbc-4a0ed4fc8415")]
 IpNetwork = Annotated[str, _rule(is_ip_network, "must be an IP address or CIDR block such as 192.0.2.0/24")]
+Regex = Annotated[str, pydantic.StringConstraints(min_length=1), pydantic.AfterValidator(_compiles)]
+"""A regular expression, which must compile (in Python's ``re`` syntax: see :func:`..formats.regex_problem`).
+
+Never empty: an empty pattern would match everything.
+"""
 
 NoRepeats = _no_repeats(lambda item: item)
 """A list whose items are a set: the same value twice is refused, naming it."""
