@@ -21,8 +21,11 @@ from .emulator import Backend, EmulatorServer, Fault, FaultPlan, Router, StateFi
 from .emulator.seeding import SeedError, load_seed, seed_state
 from .errors import ConfigurationError
 from .formats import ACCOUNT_ID_RE, shown
+from .registry import SETTINGS_TYPES
 
 DISTRIBUTION = "pulumi-cloudflare-email-security"
+NATURAL_KEYS = {spec.collection: spec.natural_key for spec in SETTINGS_TYPES.values()}
+"""What names an entry to people, per API collection: the first field of its settings type's natural key."""
 DEFAULT_PORT = 9787
 """Not 8787, which ``wrangler dev`` listens on by default: both can run side by side."""
 MAX_PORT = 65535
@@ -198,7 +201,7 @@ def seed(
 ) -> None:
     """Create entries in an emulator state file, as if made in the dashboard: something to adopt or look up.
 
-    Prints one line per entry: its collection, id and pattern (or name, email, domain).
+    Prints one line per entry: its collection, its id, and what names it (the first field of its natural key).
     """
     if not ACCOUNT_ID_RE.fullmatch(account_id):
         fail(f"--account-id {shown(account_id)} is not a Cloudflare account id: use its 32 hexadecimal characters")
@@ -214,7 +217,7 @@ def seed(
     except ConfigurationError as exc:
         fail(str(exc))
     for collection, entry in created:
-        label = next((entry[k] for k in ("pattern", "email", "domain", "name") if entry.get(k)), "")
+        label = " ".join(str(entry.get(k)) for k in NATURAL_KEYS[collection][:1])
         print(f"{collection}\t{entry['id']}\t{label}")
     entries = "entry" if len(created) == 1 else "entries"
     console.print(f"Added {len(created)} {entries} to account {account_id} in {state}.")

@@ -1,6 +1,6 @@
 """The emulator's state and behaviour, apart from any HTTP: accounts, entries, validation, lists, batch.
 
-One :class:`Backend` holds every account's seven collections. All methods are thread-safe and raise
+One :class:`Backend` holds every account's collections. All methods are thread-safe and raise
 :class:`ApiFailure` for anything the API would refuse. ``Backend(normalise=True)`` answers like an API that
 normalises what it stores: list fields sorted (without duplicates), domain names and email addresses
 lower-cased.
