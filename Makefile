@@ -58,6 +58,7 @@ emulator: runtime
 
 bench: runtime
 	$(BIN)/python bench/emulator_round_trip.py
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info provider/*.egg-info
