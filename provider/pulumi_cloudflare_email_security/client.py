@@ -118,6 +118,10 @@ class CloudflareClient:
         self.retry = retry_policy(environ)
         self.budget = process_budget(*rate_limit(environ))
 
+    def base_url(self) -> str:
+        """The API base URL requests go to now, as configured (checked only when a request is sent)."""
+        return resolve_base_url_setting(self._environ)[0]
+
     def _target(self) -> _Target:
         base_url, source = resolve_base_url_setting(self._environ)
         http, origin = pooled_client(base_url, source)

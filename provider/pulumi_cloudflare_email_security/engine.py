@@ -34,6 +34,7 @@ from .adoption import (
 from .client import CloudflareClient, settings_path
 from .credentials import STACK_CONFIG_KEYS, remember_stack_config
 from .errors import NotFoundError
+from .read_cache import read_entry, writing
 from .reporting import reported
 from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPT_ID, ADOPTED, SettingsType
 from .settings.checking import check_inputs, split_entry_id
@@ -99,27 +100,33 @@ class SettingsProvider(ResourceProvider):
                 return self._adopt(client, found, props)
         # A POST is never sent twice blindly: after a lost answer, look for the entry before trying again.
         started = datetime.now(timezone.utc)
-        entry = client.create(
-            self._path(account_id),
-            spec.create_body(props),
-            find_landed=lambda: find_landed(client, spec, account_id, props, started),
-        )
+        with writing(client, account_id, spec.collection):
+            entry = client.create(
+                self._path(account_id),
+                spec.create_body(props),
+                find_landed=lambda: find_landed(client, spec, account_id, props, started),
+            )
         return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry, adopted=False))
 
     def _adopt(self, client: CloudflareClient, existing: dict[str, Any], props: dict[str, Any]) -> CreateResult:
         """PATCH an existing entry (already checked to be manageable) to the declared values."""
-        spec, entry_id = self.settings_type, str(existing["id"])
-        entry = client.patch(self._path(str(props[ACCOUNT_ID]), entry_id), spec.update_body(props))
+        spec, entry_id, account_id = self.settings_type, str(existing["id"]), str(props[ACCOUNT_ID])
+        with writing(client, account_id, spec.collection):
+            entry = client.patch(self._path(account_id, entry_id), spec.update_body(props))
         logger.info("%s adopted existing entry %s", spec.resource_name, entry_id)
         return CreateResult(entry_id, spec.outputs_after_write(props, entry, adopted=True))
 
     @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """GET the entry as it is now; a 404 tells the engine it is gone. Accepts ``<account_id>/<id>``."""
+        """The entry as it is now; a 404 tells the engine it is gone. Accepts ``<account_id>/<id>``.
+
+        The Reads of a refresh share one listing of the collection rather than a GET each (see
+        :mod:`.read_cache`); an entry missing from it is only reported gone after a GET's 404.
+        """
         named_account, entry_id = split_entry_id(id_)
         account_id = named_account or str(props[ACCOUNT_ID])
         try:
-            entry = self.client().get(self._path(account_id, entry_id))
+            entry = read_entry(self.client(), account_id, self.settings_type.collection, entry_id)
         except NotFoundError:
             return ReadResult(None, {})
         recorded = {**props, ACCOUNT_ID: account_id}
@@ -130,7 +137,9 @@ class SettingsProvider(ResourceProvider):
         """PATCH every declared value, so drift in fields the program did not touch is repaired too."""
         spec = self.settings_type
         refuse_unmanageable(spec, {**olds, "id": id_})
-        entry = self.client().patch(self._path(news[ACCOUNT_ID], id_), spec.update_body(news))
+        client, account_id = self.client(), str(news[ACCOUNT_ID])
+        with writing(client, account_id, spec.collection):
+            entry = client.patch(self._path(account_id, id_), spec.update_body(news))
         return UpdateResult(spec.outputs_after_write(news, entry, adopted=bool(olds.get(ADOPTED))))
 
     @reported
@@ -149,7 +158,9 @@ class SettingsProvider(ResourceProvider):
             )
             pulumi.log.warn(message)
             return
+        client, account_id = self.client(), str(props[ACCOUNT_ID])
         try:
-            self.client().delete(self._path(str(props[ACCOUNT_ID]), id_))
+            with writing(client, account_id, spec.collection):
+                client.delete(self._path(account_id, id_))
         except NotFoundError:
             logger.info("%s %s was already gone", spec.resource_name, id_)
