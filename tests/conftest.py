@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from pulumi_cloudflare_email_security import credentials
+from pulumi_cloudflare_email_security import credentials, read_cache
 from pulumi_cloudflare_email_security.emulator import EmulatorServer, mock_cloudflare
 from pulumi_cloudflare_email_security.registry import RESOURCES, SETTINGS_TYPES
 
@@ -54,8 +54,10 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in FAST_RETRIES.items():
         monkeypatch.setenv(name, value)
     credentials.remember_stack_config({})
+    read_cache.process_rounds().clear()
     yield
     credentials.remember_stack_config({})
+    read_cache.process_rounds().clear()
 
 
 @pytest.fixture
