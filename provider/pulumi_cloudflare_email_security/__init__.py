@@ -44,43 +44,65 @@ from .lookups import (
     lookup_output,
 )
 from .resource import default_account_id
-from .settings.allow_policy import AllowPolicy
-from .settings.blocked_sender import BlockedSender
-from .settings.content_policy import ContentPolicy
-from .settings.impersonation_registry import ImpersonationRegistryEntry
+from .settings.allow_policy import AllowPolicy, AllowPolicyEntry, AllowPolicySet
+from .settings.blocked_sender import BlockedSender, BlockedSenderEntry, BlockedSenderSet
+from .settings.content_policy import ContentPolicy, ContentPolicyEntry, ContentPolicySet
+from .settings.impersonation_registry import (
+    ImpersonationRegistryEntry,
+    ImpersonationRegistrySet,
+    ImpersonationRegistrySetEntry,
+)
 from .settings.protected_domain import ProtectedDomain
-from .settings.sending_domain_restriction import SendingDomainRestriction
-from .settings.trusted_domain import TrustedDomain
-from .settings.url_ignore_pattern import UrlIgnorePattern
+from .settings.sending_domain_restriction import (
+    SendingDomainRestriction,
+    SendingDomainRestrictionEntry,
+    SendingDomainRestrictionSet,
+)
+from .settings.trusted_domain import TrustedDomain, TrustedDomainEntry, TrustedDomainSet
+from .settings.url_ignore_pattern import UrlIgnorePattern, UrlIgnorePatternEntry, UrlIgnorePatternSet
 
 __all__ = [
     "AllowPolicy",
+    "AllowPolicyEntry",
     "AllowPolicyInfo",
+    "AllowPolicySet",
     "AuthenticationError",
     "BlockedSender",
+    "BlockedSenderEntry",
     "BlockedSenderInfo",
+    "BlockedSenderSet",
     "CloudflareAPIError",
     "CloudflareClient",
     "ConfigurationError",
     "ContentPolicy",
+    "ContentPolicyEntry",
     "ContentPolicyInfo",
+    "ContentPolicySet",
     "EmailSecurityError",
     "EntryInfo",
     "ImpersonationRegistryEntry",
     "ImpersonationRegistryEntryInfo",
+    "ImpersonationRegistrySet",
+    "ImpersonationRegistrySetEntry",
     "InputError",
     "NotFoundError",
     "ProtectedDomain",
     "ProtectedDomainInfo",
     "RateLimitedError",
     "SendingDomainRestriction",
+    "SendingDomainRestrictionEntry",
     "SendingDomainRestrictionInfo",
+    "SendingDomainRestrictionSet",
     "ServerError",
     "TransportError",
     "TrustedDomain",
+    "TrustedDomainEntry",
     "TrustedDomainInfo",
+    "TrustedDomainSet",
     "UrlIgnorePattern",
+    "UrlIgnorePatternEntry",
     "UrlIgnorePatternInfo",
+    "UrlIgnorePatternSet",
     "ValidationError",
     "default_account_id",
     "list_allow_policies",

@@ -1,9 +1,9 @@
-"""The common base of the resource classes, and the program-side default for ``account_id``."""
+"""The common bases of the resource classes, single and set, and the program-side default for ``account_id``."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -11,7 +11,8 @@ import pulumi.dynamic
 
 from .credentials import CONFIG_NAMESPACE, ENV_ACCOUNT_ID
 from .engine import SettingsProvider
-from .settings.base import ADOPTED
+from .sets import COUNT, ENTRIES, EXCLUSIVE, SetProvider
+from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPTED
 
 MODULE = "cloudflare-email-security"
 
@@ -65,4 +66,46 @@ class SettingsResource(pulumi.dynamic.Resource):
             **fields,
         }
         props.update({name: None for name in (*provider.settings_type.computed, ADOPTED)})
+        super().__init__(provider, resource_name, props, opts)
+
+
+class SetResource(pulumi.dynamic.Resource):
+    """Base of the set resource classes: many entries of one settings type as one resource.
+
+    Every set takes ``entries`` (each a mapping of the single resource's fields), ``account_id`` (default:
+    :func:`default_account_id`), ``exclusive`` (the set owns the whole collection: entries it does not
+    declare are deleted) and ``adopt_existing`` (take over existing entries with a declared natural key
+    rather than fail). See :mod:`.sets` for how entries are matched and written.
+    """
+
+    account_id: pulumi.Output[str]
+    """The Cloudflare account id. Changing it replaces the set."""
+    entries: pulumi.Output[list[dict[str, Any]]]
+    """The set's entries as the API has them: each with its ``id``, ``created_at``, ``modified_at`` and the
+    declared fields. An exclusive set's refresh also lists the entries it does not declare (drift)."""
+    count: pulumi.Output[int]
+    """How many entries ``entries`` holds."""
+    exclusive: pulumi.Output[bool]
+    """Whether the set owns the whole collection of its account."""
+    adopt_existing: pulumi.Output[bool]
+    """Whether existing entries with a declared natural key are taken over."""
+
+    def __init__(
+        self,
+        provider: SetProvider,
+        resource_name: str,
+        entries: pulumi.Input[Sequence[Any]],
+        *,
+        account_id: pulumi.Input[str] | None,
+        exclusive: pulumi.Input[bool],
+        adopt_existing: pulumi.Input[bool],
+        opts: pulumi.ResourceOptions | None,
+    ) -> None:
+        props: dict[str, Any] = {
+            ACCOUNT_ID: account_id if account_id is not None else default_account_id(),
+            ENTRIES: entries,
+            EXCLUSIVE: exclusive,
+            ADOPT_EXISTING: adopt_existing,
+            COUNT: None,
+        }
         super().__init__(provider, resource_name, props, opts)

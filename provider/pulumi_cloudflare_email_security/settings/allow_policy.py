@@ -5,10 +5,15 @@ API collection ``allow_policies`` (id ``policy_id``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypedDict
+
 import pulumi
+from typing_extensions import NotRequired
 
 from ..engine import SettingsProvider
-from ..resource import MODULE, SettingsResource
+from ..resource import MODULE, SetResource, SettingsResource
+from ..sets import SetProvider
 from .base import CaseInsensitive, SettingsType
 from .fields import Comments, Pattern, PatternType, StrictModel, pattern_fits_type
 
@@ -108,6 +113,55 @@ class AllowPolicy(SettingsResource, module=MODULE, name="AllowPolicy"):
             fields,
             account_id=account_id,
             adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )
+
+
+class AllowPolicyEntry(TypedDict):
+    """One entry of a :class:`AllowPolicySet`: the fields of :class:`AllowPolicy`, with the same rules."""
+
+    pattern: pulumi.Input[str]
+    pattern_type: pulumi.Input[str]
+    is_trusted_sender: pulumi.Input[bool]
+    is_acceptable_sender: pulumi.Input[bool]
+    is_exempt_recipient: pulumi.Input[bool]
+    is_regex: pulumi.Input[bool]
+    verify_sender: pulumi.Input[bool]
+    comments: NotRequired[pulumi.Input[str] | None]
+
+
+class AllowPolicySetProvider(SetProvider):
+    """The dynamic provider of :class:`AllowPolicySet` (pickled by reference: keep this import path)."""
+
+    settings_type = ALLOW_POLICY
+
+
+class AllowPolicySet(SetResource, module=MODULE, name="AllowPolicySet"):
+    """Many allow policies as one resource, matched by natural key,
+    written through the ``/batch`` endpoint (1,000 operations a call) and read by listing.
+
+    Outputs: ``entries`` (each with its ``id``, ``created_at``, ``modified_at`` and fields) and ``count``; see
+    :class:`SetResource` for ``exclusive`` and ``adopt_existing``.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        entries: pulumi.Input[Sequence[pulumi.Input[AllowPolicyEntry]]],
+        account_id: pulumi.Input[str] | None = None,
+        exclusive: pulumi.Input[bool] = False,
+        adopt_existing: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a set of allow policies; the inputs are described on :class:`SetResource`."""
+        super().__init__(
+            AllowPolicySetProvider(),
+            resource_name,
+            entries,
+            account_id=account_id,
+            exclusive=exclusive,
             adopt_existing=adopt_existing,
             opts=opts,
         )

@@ -170,6 +170,27 @@ class SettingsType:
             return {repr(v) for v in a} == {repr(v) for v in b}
         return bool(a == b)
 
+    def key_of(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The natural key of an entry (or of declared values) as a hashable value, so that entries can be
+        matched by dictionary lookup rather than pairwise.
+
+        Equal keys mean :meth:`same_value` holds for every natural-key field. Each part records whether a
+        :class:`CaseInsensitive` rule holds, because case only stops counting when it holds for both sides;
+        so a value written identically that is a regex on one side only (where the regex flag is not itself
+        part of the key) makes two different keys, where :meth:`same_value` would call the values the same.
+        """
+        parts: list[tuple[bool, Any]] = []
+        for name in self.natural_key:
+            value = integral_floats_to_ints(values.get(name))
+            caseless = any(rule.field == name and rule.holds(values) for rule in self.case_insensitive)
+            if caseless:
+                value = _lowered(value)
+            if isinstance(value, list):
+                items = (repr(v) for v in value)
+                value = frozenset(items) if name in self.unordered else tuple(items)
+            parts.append((caseless, value))
+        return tuple(parts)
+
     # --- requests and outputs ----------------------------------------------------------------------
 
     def create_body(self, inputs: Mapping[str, Any]) -> Bag:

@@ -6,13 +6,16 @@ API collection ``content_policies`` (id ``policy_id``), newer than the published
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import Annotated, Literal, TypedDict
 
 import pulumi
 import pydantic
+from typing_extensions import NotRequired
 
 from ..engine import SettingsProvider
-from ..resource import MODULE, SettingsResource
+from ..resource import MODULE, SetResource, SettingsResource
+from ..sets import SetProvider
 from .base import SettingsType
 from .fields import NoRepeats, Regex, StrictModel
 
@@ -94,6 +97,52 @@ class ContentPolicy(SettingsResource, module=MODULE, name="ContentPolicy"):
             fields,
             account_id=account_id,
             adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )
+
+
+class ContentPolicyEntry(TypedDict):
+    """One entry of a :class:`ContentPolicySet`: the fields of :class:`ContentPolicy`, with the same rules."""
+
+    name: pulumi.Input[str]
+    pattern: pulumi.Input[str]
+    enabled: pulumi.Input[bool]
+    targets: pulumi.Input[list[pulumi.Input[str]]]
+    notes: NotRequired[pulumi.Input[str] | None]
+
+
+class ContentPolicySetProvider(SetProvider):
+    """The dynamic provider of :class:`ContentPolicySet` (pickled by reference: keep this import path)."""
+
+    settings_type = CONTENT_POLICY
+
+
+class ContentPolicySet(SetResource, module=MODULE, name="ContentPolicySet"):
+    """Many content policies as one resource, matched by natural key,
+    written through the ``/batch`` endpoint (1,000 operations a call) and read by listing.
+
+    Outputs: ``entries`` (each with its ``id``, ``created_at``, ``modified_at`` and fields) and ``count``; see
+    :class:`SetResource` for ``exclusive`` and ``adopt_existing``.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        entries: pulumi.Input[Sequence[pulumi.Input[ContentPolicyEntry]]],
+        account_id: pulumi.Input[str] | None = None,
+        exclusive: pulumi.Input[bool] = False,
+        adopt_existing: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a set of content policies; the inputs are described on :class:`SetResource`."""
+        super().__init__(
+            ContentPolicySetProvider(),
+            resource_name,
+            entries,
+            account_id=account_id,
+            exclusive=exclusive,
             adopt_existing=adopt_existing,
             opts=opts,
         )

@@ -6,15 +6,17 @@ API collection ``impersonation_registry`` (id ``impersonation_registry_id``). En
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, TypedDict
 
 import pulumi
 import pydantic
+from typing_extensions import NotRequired
 
 from ..engine import SettingsProvider
 from ..formats import EMAIL_RE, regex_problem, shown
-from ..resource import MODULE, SettingsResource
+from ..resource import MODULE, SetResource, SettingsResource
+from ..sets import SetProvider
 from .base import CaseInsensitive, CrossCheck, SettingsType
 from .fields import StrictModel, UnlimitedComments
 
@@ -118,6 +120,54 @@ class ImpersonationRegistryEntry(SettingsResource, module=MODULE, name="Imperson
             fields,
             account_id=account_id,
             adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )
+
+
+class ImpersonationRegistrySetEntry(TypedDict):
+    """One entry of an :class:`ImpersonationRegistrySet`: the fields of :class:`ImpersonationRegistryEntry`."""
+
+    name: pulumi.Input[str]
+    email: pulumi.Input[str]
+    is_email_regex: pulumi.Input[bool]
+    comments: NotRequired[pulumi.Input[str] | None]
+
+
+class ImpersonationRegistrySetProvider(SetProvider):
+    """The dynamic provider of :class:`ImpersonationRegistrySet` (pickled by reference: keep this import path)."""
+
+    settings_type = IMPERSONATION_REGISTRY
+
+
+class ImpersonationRegistrySet(SetResource, module=MODULE, name="ImpersonationRegistrySet"):
+    """Many impersonation registry entries as one resource, matched by natural key,
+    written one call per entry, a few at a time (the API has no batch endpoint for them), and read by listing.
+
+    Outputs: ``entries`` (each with its ``id``, ``created_at``, ``modified_at`` and fields) and ``count``; see
+    :class:`SetResource` for ``exclusive`` and ``adopt_existing``.
+
+    Directory-synced entries (provenance other than ``A1S_INTERNAL``) are never touched, not even by an
+    exclusive set, and may not be declared.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        entries: pulumi.Input[Sequence[pulumi.Input[ImpersonationRegistrySetEntry]]],
+        account_id: pulumi.Input[str] | None = None,
+        exclusive: pulumi.Input[bool] = False,
+        adopt_existing: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a set of impersonation registry entries; the inputs are described on :class:`SetResource`."""
+        super().__init__(
+            ImpersonationRegistrySetProvider(),
+            resource_name,
+            entries,
+            account_id=account_id,
+            exclusive=exclusive,
             adopt_existing=adopt_existing,
             opts=opts,
         )

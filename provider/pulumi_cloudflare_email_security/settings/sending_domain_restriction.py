@@ -5,12 +5,15 @@ API collection ``sending_domain_restrictions`` (id ``sending_domain_restriction_
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, TypedDict
 
 import pulumi
+from typing_extensions import NotRequired
 
 from ..engine import SettingsProvider
-from ..resource import MODULE, SettingsResource
+from ..resource import MODULE, SetResource, SettingsResource
+from ..sets import SetProvider
 from .base import CaseInsensitive, SettingsType
 from .fields import Comments, DomainName, NoRepeatedDomains, StrictModel, subdomains_of
 
@@ -79,6 +82,51 @@ class SendingDomainRestriction(SettingsResource, module=MODULE, name="SendingDom
             fields,
             account_id=account_id,
             adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )
+
+
+class SendingDomainRestrictionEntry(TypedDict):
+    """One entry of a :class:`SendingDomainRestrictionSet`: the fields of :class:`SendingDomainRestriction`."""
+
+    domain: pulumi.Input[str]
+    exclude: pulumi.Input[list[pulumi.Input[str]]]
+    comments: NotRequired[pulumi.Input[str] | None]
+
+
+class SendingDomainRestrictionSetProvider(SetProvider):
+    """The dynamic provider of :class:`SendingDomainRestrictionSet` (pickled by reference: keep this import path)."""
+
+    settings_type = SENDING_DOMAIN_RESTRICTION
+
+
+class SendingDomainRestrictionSet(SetResource, module=MODULE, name="SendingDomainRestrictionSet"):
+    """Many sending-domain restrictions as one resource, matched by natural key,
+    created and updated one call per entry (its ``/batch`` endpoint only deletes), deleted in batches, read
+    by listing.
+
+    Outputs: ``entries`` (each with its ``id``, ``created_at``, ``modified_at`` and fields) and ``count``; see
+    :class:`SetResource` for ``exclusive`` and ``adopt_existing``.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        entries: pulumi.Input[Sequence[pulumi.Input[SendingDomainRestrictionEntry]]],
+        account_id: pulumi.Input[str] | None = None,
+        exclusive: pulumi.Input[bool] = False,
+        adopt_existing: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a set of sending-domain restrictions; the inputs are described on :class:`SetResource`."""
+        super().__init__(
+            SendingDomainRestrictionSetProvider(),
+            resource_name,
+            entries,
+            account_id=account_id,
+            exclusive=exclusive,
             adopt_existing=adopt_existing,
             opts=opts,
         )

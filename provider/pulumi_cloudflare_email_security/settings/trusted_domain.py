@@ -5,10 +5,15 @@ API collection ``trusted_domains`` (id ``trusted_domain_id``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypedDict
+
 import pulumi
+from typing_extensions import NotRequired
 
 from ..engine import SettingsProvider
-from ..resource import MODULE, SettingsResource
+from ..resource import MODULE, SetResource, SettingsResource
+from ..sets import SetProvider
 from .base import CaseInsensitive, SettingsType
 from .fields import Comments, Pattern, StrictModel, regex_compiles
 
@@ -87,6 +92,52 @@ class TrustedDomain(SettingsResource, module=MODULE, name="TrustedDomain"):
             fields,
             account_id=account_id,
             adopt_id=adopt_id,
+            adopt_existing=adopt_existing,
+            opts=opts,
+        )
+
+
+class TrustedDomainEntry(TypedDict):
+    """One entry of a :class:`TrustedDomainSet`: the fields of :class:`TrustedDomain`, with the same rules."""
+
+    pattern: pulumi.Input[str]
+    is_recent: pulumi.Input[bool]
+    is_similarity: pulumi.Input[bool]
+    is_regex: pulumi.Input[bool]
+    comments: NotRequired[pulumi.Input[str] | None]
+
+
+class TrustedDomainSetProvider(SetProvider):
+    """The dynamic provider of :class:`TrustedDomainSet` (pickled by reference: keep this import path)."""
+
+    settings_type = TRUSTED_DOMAIN
+
+
+class TrustedDomainSet(SetResource, module=MODULE, name="TrustedDomainSet"):
+    """Many trusted domains as one resource, matched by natural key,
+    written through the ``/batch`` endpoint (1,000 operations a call) and read by listing.
+
+    Outputs: ``entries`` (each with its ``id``, ``created_at``, ``modified_at`` and fields) and ``count``; see
+    :class:`SetResource` for ``exclusive`` and ``adopt_existing``.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        entries: pulumi.Input[Sequence[pulumi.Input[TrustedDomainEntry]]],
+        account_id: pulumi.Input[str] | None = None,
+        exclusive: pulumi.Input[bool] = False,
+        adopt_existing: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Declare a set of trusted domains; the inputs are described on :class:`SetResource`."""
+        super().__init__(
+            TrustedDomainSetProvider(),
+            resource_name,
+            entries,
+            account_id=account_id,
+            exclusive=exclusive,
             adopt_existing=adopt_existing,
             opts=opts,
         )
