@@ -1,5 +1,6 @@
 """``cfes``: the command line for people. ``cfes emulator`` serves the settings API emulator over HTTP;
-``cfes seed`` fills an emulator state file with entries to adopt or look up.
+``cfes seed`` fills an emulator state file with entries to adopt or look up; ``cfes export`` writes an
+account's settings as a Pulumi project that adopts them; ``cfes list`` shows the entries of one type.
 
 Every failure a user can cause is one line on stderr that names the problem and the fix, with exit code 2.
 """
@@ -8,19 +9,36 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import inspect
+import json
 import signal
 import threading
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
+from .client import MAX_PER_PAGE, CloudflareClient
 from .emulator import Backend, EmulatorServer, Fault, FaultPlan, Router, StateFile
 from .emulator.seeding import SeedError, load_seed, seed_state
-from .errors import ConfigurationError
+from .errors import CloudflareAPIError, ConfigurationError
+from .export import (
+    FORMATS,
+    ExportError,
+    PlainProgress,
+    RichProgress,
+    entries_count,
+    export_account,
+    settings_type_named,
+    summary,
+)
 from .formats import ACCOUNT_ID_RE, shown
+from .lookup_filters import FILTERS, LOOKUPS, filters_of
 from .registry import SETTINGS_TYPES
 
 DISTRIBUTION = "pulumi-cloudflare-email-security"
@@ -221,3 +239,194 @@ def seed(
         print(f"{collection}\t{entry['id']}\t{label}")
     entries = "entry" if len(created) == 1 else "entries"
     console.print(f"Added {len(created)} {entries} to account {account_id} in {state}.")
+
+
+ACCOUNT_OPTION = typer.Option(
+    envvar="CLOUDFLARE_ACCOUNT_ID", metavar="ID", help="The account: 32 hexadecimal characters.", show_default=False
+)
+
+
+def _account(account_id: str | None) -> str:
+    if not account_id:
+        fail("no account given: pass --account-id, or set CLOUDFLARE_ACCOUNT_ID")
+    if not ACCOUNT_ID_RE.fullmatch(account_id):
+        fail(f"--account-id {shown(account_id)} is not a Cloudflare account id: use its 32 hexadecimal characters")
+    return account_id
+
+
+def _settings_type(name: str) -> Any:
+    try:
+        return settings_type_named(name, SETTINGS_TYPES)
+    except ExportError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def export(
+    account_id: Annotated[str | None, ACCOUNT_OPTION] = None,
+    type_names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            metavar="NAME",
+            help="Export only this settings type: a resource class (AllowPolicy) or an API collection "
+            "(allow_policies), any letter case. Repeatable. Default: every type.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="python: a Pulumi project (Pulumi.yaml, __main__.py, requirements.txt); yaml: the policy.yaml "
+            "that examples/policy-from-yaml reads.",
+        ),
+    ] = "python",
+    sets: Annotated[
+        bool, typer.Option("--sets", help="Declare one set resource per type rather than one resource per entry.")
+    ] = False,
+    output: Annotated[
+        Path, typer.Option(metavar="DIR", help="The directory to write into: new or empty, unless --force.")
+    ] = Path("email-security"),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write into a non-empty DIR, replacing the files the export writes (others stay)."
+        ),
+    ] = False,
+    page_size: Annotated[
+        str, typer.Option(metavar="N", help="Entries per list request, 1 to 1000 (the API's most).")
+    ] = str(MAX_PER_PAGE),
+) -> None:
+    """Write an account's existing settings as a Pulumi program that adopts every entry.
+
+    Reads every page of each type with the provider's credentials, base URL, rate budget and retries. The
+    first `pulumi up` of the program takes the entries over without creating or changing any.
+    """
+    account = _account(account_id)
+    if output_format not in FORMATS:
+        fail(f"--format {shown(output_format)} is not a format: use {' or '.join(FORMATS)}")
+    if sets:
+        fail("--sets needs set resources, which this version of the package does not have: leave --sets out")
+    per_page = _whole_number("--page-size", page_size)
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        fail(f"--page-size {per_page} is out of range: use 1 to {MAX_PER_PAGE}")
+    specs = list(SETTINGS_TYPES.values())
+    if type_names:
+        chosen = {_settings_type(name).resource_name for name in type_names}
+        specs = [spec for spec in specs if spec.resource_name in chosen]
+    try:
+        client = CloudflareClient()
+        progress = RichProgress(console) if console.is_terminal else contextlib.nullcontext(PlainProgress(console))
+        with progress as reporter:
+            plans, files = export_account(
+                client, account, specs, reporter, output=output, form=output_format, force=force, per_page=per_page
+            )
+    except (ExportError, ConfigurationError) as exc:
+        fail(" ".join(str(exc).split()))
+    for line in summary(account, plans, output, files, output_format):
+        console.print(line, markup=False)
+
+
+UNBOUNDED_WIDTH = 100_000
+
+
+def _cell(value: Any) -> Text:
+    if value is None:
+        return Text("")
+    if isinstance(value, list):
+        return Text(", ".join(str(v) for v in value))
+    if isinstance(value, bool):
+        return Text("true" if value else "false")
+    return Text(str(value))
+
+
+def list_entries(type_name: str, account_id: str | None, as_json: bool, **filters: Any) -> None:
+    """Print an account's entries of one settings type (every page), as a table or as JSON.
+
+    TYPE is a resource class (AllowPolicy) or an API collection (allow_policies), any letter case. The
+    filters are the lookups': each applies to the types whose lookup takes it.
+    """
+    spec = _settings_type(type_name)
+    collection = spec.collection
+    given = {}
+    for name, value in filters.items():
+        if value is None or value == []:
+            continue
+        try:
+            given[name] = FILTERS[name].value_for(collection, value)
+        except ValueError as exc:
+            fail(str(exc))
+    account = _account(account_id)
+    try:
+        entries = LOOKUPS[collection](account, **given)
+    except ConfigurationError as exc:
+        fail(" ".join(str(exc).split()))
+    except CloudflareAPIError as exc:
+        fail(f"cannot list {collection} of account {account}: {' '.join(str(exc).split())}")
+    if as_json:
+        print(json.dumps([entry.model_dump(mode="json") for entry in entries], indent=2, ensure_ascii=False))
+        return
+    columns = ["id", *spec.fields, *spec.api_managed, "modified_at"]
+    table = Table(title=f"{spec.resource_name} ({collection}) of account {account}", title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(*(_cell(getattr(entry, column, None)) for column in columns))
+    out = Console(highlight=False)
+    if not out.is_terminal:
+        out.width = UNBOUNDED_WIDTH  # a file or a pipe gets every value whole, one line per entry
+    out.print(table)
+    takes = ", ".join(f.option for f in filters_of(collection)) or "none"
+    console.print(f"{entries_count(len(entries))}. Filters of {collection}: {takes}.", markup=False)
+
+
+def _filter_parameter(name: str) -> inspect.Parameter:
+    spec = FILTERS[name]
+    by_choices: dict[tuple[str, ...] | None, list[str]] = {}
+    for collection, allowed in sorted(spec.choices.items()):
+        by_choices.setdefault(allowed, []).append(collection)
+    takers = "; ".join(
+        ", ".join(collections) + (f" ({'|'.join(allowed)})" if allowed else "")
+        for allowed, collections in by_choices.items()
+    )
+    if spec.kind == "flag":
+        option = typer.Option(f"{spec.option}/--no-{spec.option[2:]}", help=f"Filter of {takers}.", show_default=False)
+        annotation: Any = Annotated[bool | None, option]
+    elif spec.kind == "values":
+        option = typer.Option(spec.option, metavar="VALUE", help=f"Filter of {takers}; repeatable.", show_default=False)
+        annotation = Annotated[list[str] | None, option]
+    else:
+        option = typer.Option(spec.option, metavar="VALUE", help=f"Filter of {takers}.", show_default=False)
+        annotation = Annotated[str | None, option]
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+
+
+def _list_command() -> Callable[..., None]:
+    """``list_entries`` with an option for every filter of the lookups (typer reads ``__signature__``)."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+
+    def command(**params: Any) -> None:
+        list_entries(params.pop("type_name"), params.pop("account_id"), params.pop("as_json"), **params)
+
+    fixed = [
+        inspect.Parameter(
+            "type_name",
+            keyword,
+            annotation=Annotated[str, typer.Argument(metavar="TYPE", help="A resource class or an API collection.")],
+        ),
+        inspect.Parameter("account_id", keyword, default=None, annotation=Annotated[str | None, ACCOUNT_OPTION]),
+        inspect.Parameter(
+            "as_json",
+            keyword,
+            default=False,
+            annotation=Annotated[bool, typer.Option("--json", help="Print the entries as a JSON array.")],
+        ),
+    ]
+    command.__signature__ = inspect.Signature([*fixed, *map(_filter_parameter, FILTERS)])  # type: ignore[attr-defined]
+    command.__doc__ = list_entries.__doc__
+    return command
+
+
+app.command("list")(_list_command())
