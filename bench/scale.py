@@ -39,13 +39,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' gRPC 
 
 from pulumi_cloudflare_email_security.emulator import EmulatorServer
 from pulumi_cloudflare_email_security.emulator.routes import ROUTE
-from pulumi_cloudflare_email_security.registry import RESOURCES
+from pulumi_cloudflare_email_security.registry import RESOURCES, SET_RESOURCES
 from tests.protocol import ProviderProcess, provider_env
 from tests.registration import register
 from tests.samples import numbered_inputs
 
 ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 TYPE = "BlockedSender"
+SET = "BlockedSenderSet"
 COLLECTION = "block_senders"
 TOKEN_PREFIX = "pulumi-python:dynamic/cloudflare-email-security:"
 BUDGET = (1200, 300.0)  # Cloudflare's default: requests per seconds
@@ -185,6 +186,38 @@ def single_phases(server: EmulatorServer, counter: CallCounter, entries: int) ->
     return phases
 
 
+# --- one set of N entries ----------------------------------------------------------------------------
+
+
+def set_phases(server: EmulatorServer, counter: CallCounter, entries: int, account_id: str = ACCOUNT_ID) -> list[Phase]:
+    """Create, refresh, update of 10 entries and destroy of one set of ``entries`` entries, one gRPC step each."""
+    bag = registered_bag(SET, SET_RESOURCES, entries=[numbered_inputs(TYPE, 0)])
+    declared = [numbered_inputs(TYPE, n) for n in range(entries)]
+    changed = [{**entry, **changed_fields(n)} if n < CHANGED else entry for n, entry in enumerate(declared)]
+    news_of = {"entries": declared, "account_id": account_id}
+    phases = [Phase(name) for name in ("create", "refresh", f"update {CHANGED}", "destroy")]
+    with provider_process(server.base_url, SET) as provider:
+        with measured(counter, phases[0]):
+            checked = provider.check("set", {**bag, **news_of})
+            assert checked.failures == [], checked.failures[:3]
+            id_, outputs = provider.create("set", checked.inputs)
+        assert outputs["count"] == entries
+
+        with measured(counter, phases[1]):
+            read_id, outputs = provider.read("set", id_, outputs)
+        assert (read_id, outputs["count"]) == (id_, entries)
+
+        with measured(counter, phases[2]):
+            news = provider.check("set", {**bag, **news_of, "entries": changed}, olds={**bag, **news_of}).inputs
+            assert provider.diff("set", id_, outputs, news).changes == "DIFF_SOME"
+            outputs = provider.update("set", id_, outputs, news)
+
+        with measured(counter, phases[3]):
+            provider.delete("set", id_, outputs)
+    assert server.router.backend.entries(account_id, COLLECTION) == []
+    return phases
+
+
 def refresh_against_n(server: EmulatorServer, counter: CallCounter, sizes: Iterable[int]) -> list[tuple[int, Phase]]:
     """The calls of refreshing N single resources in a collection of N entries (its own account each)."""
     bag = registered_bag(TYPE, RESOURCES, **numbered_inputs(TYPE, 0))
@@ -219,28 +252,32 @@ def seconds(value: float) -> str:
     return f"{value:8.1f} s" if value >= 10 else f"{value:8.2f} s"
 
 
-def print_phases(entries: int, single: list[Phase], sets: list[Phase] | None) -> None:
-    print(f"\nN = {entries} entries: N single {TYPE} resources" + (f" vs one {TYPE}Set of N entries" if sets else ""))
-    print(
-        f"  {'phase':<10} {'single calls':>12} {'per entry':>9} {'wall':>10} {'projected':>10}"
-        + (f" | {'set calls':>9} {'wall':>10} {'projected':>10} | {'calls single/set':>16}" if sets else "")
-    )
-    for index, one in enumerate(single):
-        count = entries if index != 2 else CHANGED
-        line = (
-            f"  {one.name:<10} {one.total:>12} {one.total / count:>9.2f} {seconds(one.wall):>10} "
-            f"{seconds(one.projected):>10}"
-        )
-        if sets:
-            other = sets[index]
-            ratio = f"{one.total / other.total:>15.0f}x" if other.total else f"{'-':>16}"
-            line += f" | {other.total:>9} {seconds(other.wall):>10} {seconds(other.projected):>10} | {ratio}"
+def print_phases(entries: int, single: list[Phase] | None, sets: list[Phase] | None) -> None:
+    """One line per phase: calls, calls per entry, wall and projected time of each side, and their ratio."""
+    sides = [(label, phases) for label, phases in (("single", single), ("set", sets)) if phases]
+    what = {"single": f"N single {TYPE} resources", "set": f"one {SET} of N entries"}
+    print(f"\nN = {entries:,}: {' vs '.join(what[label] for label, _ in sides)}")
+    header = f"  {'phase':<10}"
+    for label, _ in sides:
+        header += f" | {label + ' calls':>12} {'per entry':>9} {'wall':>10} {'projected':>10}"
+    print(header + (f" | {'calls single/set':>16}" if len(sides) == 2 else ""))
+    for index in range(4):
+        count = CHANGED if index == 2 else entries
+        line = f"  {sides[0][1][index].name:<10}"
+        for _, phases in sides:
+            phase = phases[index]
+            line += (
+                f" | {phase.total:>12} {phase.total / count:>9.3f} {seconds(phase.wall):>10} "
+                f"{seconds(phase.projected):>10}"
+            )
+        if single and sets:
+            ratio = single[index].total / sets[index].total if sets[index].total else float("nan")
+            line += f" | {ratio:>15.1f}x" if ratio < 10 else f" | {ratio:>15.0f}x"
         print(line)
-    kinds = sorted({k for phase in [*single, *(sets or [])] for k in phase.calls})
     print("  calls by kind:")
-    for label, phases in (("single", single), ("set", sets or [])):
+    for label, phases in sides:
         for phase in phases:
-            detail = ", ".join(f"{k} {phase.calls[k]}" for k in kinds if phase.calls[k])
+            detail = ", ".join(f"{k} {n}" for k, n in sorted(phase.calls.items()))
             print(f"    {label:<6} {phase.name:<10} {detail}")
     print(f"  projected = calls / {BUDGET[0]} x {BUDGET[1]:.0f} s + wall (Cloudflare's default rate budget)")
 
@@ -271,11 +308,27 @@ def main(argv: list[str] | None = None) -> int:
     with EmulatorServer(host="127.0.0.1", port=0) as server:
         counter = CallCounter(server)
         single = single_phases(server, counter, args.entries)
+        sets = set_phases(server, counter, args.entries)
+        goal_set = set_phases(server, counter, args.goal_entries, account_id=f"{args.goal_entries:032x}")
         refresh_rows = refresh_against_n(server, counter, sizes)
 
-    print_phases(args.entries, single, None)
+    print_phases(args.entries, single, sets)
+    print_phases(args.goal_entries, None, goal_set)
     print_refresh(refresh_rows)
     print("\ngoals")
+    for phase in goal_set:
+        writes, lists = phase.of(WRITE_KINDS), phase.calls["list"]
+        goal(
+            writes <= 5 and lists <= 5,
+            f"a set of {args.goal_entries:,} entries, {phase.name}: at most 5 write calls and 5 list calls "
+            f"({writes} write, {lists} list)",
+        )
+    for label, phase in ((f"{args.entries:,}", sets[2]), (f"{args.goal_entries:,}", goal_set[2])):
+        goal(
+            phase.calls["batch"] == 1 and phase.of(WRITE_KINDS) == 1,
+            f"{CHANGED} changed entries of a set of {label} in one batch call "
+            f"({phase.calls['batch']} batch, {phase.of(WRITE_KINDS)} writes in all)",
+        )
     at_2000 = next((phase for size, phase in refresh_rows if size == 2000), None)
     if at_2000 is not None:
         goal(at_2000.total <= 4, f"single-resource refresh of 2,000 entries in at most 4 calls: {at_2000.total}")
