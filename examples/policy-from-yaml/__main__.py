@@ -1,6 +1,9 @@
 """An Email Security policy read from policy.yaml: one resource per entry, every settings type.
 
 The YAML uses the API's field names, so entries copied from the API or the dashboard fit as they are.
+Any other key of an entry is passed to its resource as is: `adopt_id` or `adopt_existing` take over an
+existing entry. `cfes export --format yaml` writes such a file for a whole account, every entry with its
+`adopt_id`, so that the first `pulumi up` adopts the account's entries instead of creating them.
 """
 
 from pathlib import Path

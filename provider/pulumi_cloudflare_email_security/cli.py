@@ -284,7 +284,11 @@ def export(
         ),
     ] = "python",
     sets: Annotated[
-        bool, typer.Option("--sets", help="Declare one set resource per type rather than one resource per entry.")
+        bool,
+        typer.Option(
+            "--sets",
+            help="Declare one set resource per type (adopting by natural key) rather than one resource per entry.",
+        ),
     ] = False,
     output: Annotated[
         Path, typer.Option(metavar="DIR", help="The directory to write into: new or empty, unless --force.")
@@ -307,8 +311,8 @@ def export(
     account = _account(account_id)
     if output_format not in FORMATS:
         fail(f"--format {shown(output_format)} is not a format: use {' or '.join(FORMATS)}")
-    if sets:
-        fail("--sets needs set resources, which this version of the package does not have: leave --sets out")
+    if sets and output_format != "python":
+        fail(f"--sets goes with --format python: {output_format} declares one resource per entry")
     per_page = _whole_number("--page-size", page_size)
     if not 1 <= per_page <= MAX_PER_PAGE:
         fail(f"--page-size {per_page} is out of range: use 1 to {MAX_PER_PAGE}")
@@ -321,7 +325,15 @@ def export(
         progress = RichProgress(console) if console.is_terminal else contextlib.nullcontext(PlainProgress(console))
         with progress as reporter:
             plans, files = export_account(
-                client, account, specs, reporter, output=output, form=output_format, force=force, per_page=per_page
+                client,
+                account,
+                specs,
+                reporter,
+                output=output,
+                form=output_format,
+                sets=sets,
+                force=force,
+                per_page=per_page,
             )
     except (ExportError, ConfigurationError) as exc:
         fail(" ".join(str(exc).split()))

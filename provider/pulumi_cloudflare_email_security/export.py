@@ -9,8 +9,9 @@ new type is exported without new code here. The steps:
    fields and computed ones never), the entry's id to adopt, and a resource name (:func:`resource_names`).
    Entries no program may manage (a directory-synced impersonation entry) or whose values a program could
    not declare (they fail the resource's input checks) are skipped, with the reason.
-3. :func:`render_program` (``__main__.py``) or :func:`render_policy_yaml` (the ``policy.yaml`` of
-   ``examples/policy-from-yaml``) writes the plan, and :func:`write_files` moves it into place whole.
+3. :func:`render_program` (``__main__.py``; with sets, one set resource per type that has one) or
+   :func:`render_policy_yaml` (the ``policy.yaml`` of ``examples/policy-from-yaml``) writes the plan, and
+   :func:`write_files` moves it into place whole.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from .client import MAX_PER_PAGE, CloudflareClient, settings_path
 from .entries import DEPRECATED_FIELDS
 from .errors import CloudflareAPIError, ConfigurationError, NotFoundError, TransportError
+from .registry import SET_PROVIDERS
 from .render import Code, py_call, py_comment, py_str, shown_py, yaml_comment, yaml_str, yaml_value
-from .settings.base import ACCOUNT_ID, ADOPT_ID, SettingsType
+from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPT_ID, SettingsType
 from .settings.checking import check_inputs
 
 DISTRIBUTION = "pulumi-cloudflare-email-security"
@@ -176,6 +178,9 @@ class TypePlan:
     spec: SettingsType
     resources: list[Resource] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    shared_keys: set[Any] = field(default_factory=set)
+    """Natural keys (:meth:`SettingsType.key_of`) that several entries of the account have, skipped ones
+    included: a set cannot adopt by such a key, so those entries are adopted one by one, by id."""
 
 
 def declared_values(spec: SettingsType, entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -245,6 +250,13 @@ def resource_names(spec: SettingsType, resources: Sequence[Resource]) -> list[st
 def plan_type(spec: SettingsType, account_id: str, entries: Iterable[Mapping[str, Any]]) -> TypePlan:
     """The resources (sorted by natural key, named) and the skipped entries of one type."""
     plan = TypePlan(spec)
+    entries = list(entries)
+    seen: set[Any] = set()
+    for entry in entries:
+        key = spec.key_of(entry)
+        if key in seen:
+            plan.shared_keys.add(key)
+        seen.add(key)
     for entry in entries:
         values = declared_values(spec, entry)
         entry_id = str(entry.get("id"))
@@ -313,6 +325,21 @@ then shows no changes. From then on they are managed like any other resource:
 that says so below is released instead, and stays as it is).
 """'''
 
+_SETS_DOC = '''"""Email Security settings of account {account_id}, from cfes export.
+
+A set resource per type holds its entries and takes the existing ones over by natural key
+(adopt_existing); single resources adopt the entry they were exported from (adopt_id). So
+the first `pulumi up` takes the entries over without creating, duplicating or changing any;
+`pulumi preview` then shows no changes. From then on they are managed like any other
+resource: `pulumi destroy`, or removing an entry from this program, deletes it from the
+account (a type that says so below is released instead, and stays as it is).
+"""'''
+
+
+def set_classes() -> dict[str, str]:
+    """The set resource class of each settings type that has one, by the type's resource class name."""
+    return {provider.settings_type.resource_name: name for name, provider in SET_PROVIDERS.items()}
+
 
 def entries_count(number: int) -> str:
     """``1 entry``, ``2 entries``."""
@@ -346,15 +373,39 @@ def _resource_call(plan: TypePlan, resource: Resource) -> list[str]:
     return py_call(f"{PACKAGE_ALIAS}.{plan.spec.resource_name}", [resource.name], keywords)
 
 
-def render_program(account_id: str, plans: Sequence[TypePlan]) -> str:
-    """``__main__.py``: one resource per entry, with its ``adopt_id``."""
-    lines = [_PROGRAM_DOC.format(account_id=account_id), ""]
+def _set_call(set_class: str, plan: TypePlan, members: Sequence[Resource]) -> list[str]:
+    keywords = {ACCOUNT_ID: ACCOUNT_CONSTANT, ADOPT_EXISTING: True, "entries": [r.values for r in members]}
+    return py_call(f"{PACKAGE_ALIAS}.{set_class}", [plan.spec.collection], keywords)
+
+
+def set_members(plan: TypePlan) -> tuple[list[Resource], list[Resource]]:
+    """A type's resources split into the entries of its set and those adopted one by one (their natural
+    key is shared by several entries of the account, which a set cannot adopt by)."""
+    members = [r for r in plan.resources if plan.spec.key_of(r.values) not in plan.shared_keys]
+    singles = [r for r in plan.resources if plan.spec.key_of(r.values) in plan.shared_keys]
+    return members, singles
+
+
+def render_program(account_id: str, plans: Sequence[TypePlan], *, sets: bool = False) -> str:
+    """``__main__.py``: one resource per entry, with its ``adopt_id``; or, with ``sets``, one set resource
+    per type that has a set class (``adopt_existing=True``), and single resources for the rest."""
+    lines = [(_SETS_DOC if sets else _PROGRAM_DOC).format(account_id=account_id), ""]
     lines += [f"import pulumi_cloudflare_email_security as {PACKAGE_ALIAS}", ""]
     lines.append(f"{ACCOUNT_CONSTANT} = {py_str(account_id)}")
+    with_sets = set_classes() if sets else {}
     for plan in plans:
         lines += ["", *_type_header(plan)]
         _skipped_comment(plan, lines, py_comment)
-        for resource in plan.resources:
+        singles = plan.resources
+        set_class = with_sets.get(plan.spec.resource_name)
+        if set_class is not None:
+            members, singles = set_members(plan)
+            if singles:
+                lines += py_comment(
+                    f"{entries_count(len(singles))} share a natural key with another entry: adopted one by one, by id."
+                )
+            lines += ["", *_set_call(set_class, plan, members)]
+        for resource in singles:
             lines += ["", *_resource_call(plan, resource)]
     return "\n".join(lines) + "\n"
 
@@ -435,13 +486,15 @@ def _umask() -> int:
 FORMATS = ("python", "yaml")
 
 
-def project_files(form: str, account_id: str, plans: Sequence[TypePlan], output: Path) -> dict[str, str]:
+def project_files(
+    form: str, account_id: str, plans: Sequence[TypePlan], output: Path, *, sets: bool = False
+) -> dict[str, str]:
     """The files of an export, by name: a Python project, or the ``policy.yaml`` of ``policy-from-yaml``."""
     if form == "yaml":
         return {"policy.yaml": render_policy_yaml(account_id, plans)}
     return {
         "Pulumi.yaml": render_pulumi_yaml(project_name(output), account_id),
-        "__main__.py": render_program(account_id, plans),
+        "__main__.py": render_program(account_id, plans, sets=sets),
         "requirements.txt": render_requirements(),
     }
 
@@ -454,6 +507,7 @@ def export_account(
     *,
     output: Path,
     form: str = "python",
+    sets: bool = False,
     force: bool = False,
     per_page: int = MAX_PER_PAGE,
 ) -> tuple[list[TypePlan], list[str]]:
@@ -464,7 +518,7 @@ def export_account(
     check_output(output, force=force)
     read = read_account(client, account_id, specs, progress, per_page=per_page)
     plans = [plan_type(spec, account_id, read[spec.collection]) for spec in specs]
-    files = project_files(form, account_id, plans, output)
+    files = project_files(form, account_id, plans, output, sets=sets)
     write_files(output, files, force=force)
     return plans, list(files)
 
