@@ -14,6 +14,7 @@ value unchanged, and every Diff after the Create empty. The written code passes 
 from __future__ import annotations
 
 import ast
+import io
 import json
 import os
 import shutil
@@ -30,11 +31,13 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.console import Console
 
-from pulumi_cloudflare_email_security.emulator import EmulatorServer
+from pulumi_cloudflare_email_security.emulator import EmulatorServer, StateFile
 from pulumi_cloudflare_email_security.emulator.routes import ROUTE, EmulatorResponse
+from pulumi_cloudflare_email_security.emulator.seeding import seed_state
 from pulumi_cloudflare_email_security.entries import DEPRECATED_FIELDS
-from pulumi_cloudflare_email_security.export import plan_type, readable_name, yaml_section
+from pulumi_cloudflare_email_security.export import RichProgress, plan_type, readable_name, yaml_section
 from pulumi_cloudflare_email_security.lookup_filters import FILTERS, LOOKUPS
 from pulumi_cloudflare_email_security.registry import SET_PROVIDERS, SETTINGS_TYPES
 from pulumi_cloudflare_email_security.render import py_str, yaml_str
@@ -581,3 +584,35 @@ def test_a_bad_export_option_is_one_line(args: list[str], expected: str, tmp_pat
 def test_no_account_is_one_line(tmp_path: Path) -> None:
     env = cloudflare_env("http://127.0.0.1:9/client/v4")
     assert_one_line_error(cfes("export", "--output", tmp_path / "out", env=env), "no account given: pass --account-id")
+
+
+def test_export_reads_an_embedded_emulator_and_warns_of_an_empty_account(tmp_path: Path) -> None:
+    state = StateFile(tmp_path / "emulator.json")
+    seeded = seed_state(state, ACCOUNT_ID, {"trusted_domains": [bodies("trusted_domains", 1)]})
+    env = cloudflare_env(f"embedded:{tmp_path / 'emulator.json'}")
+    done = cfes("export", "--account-id", ACCOUNT_ID, "--output", tmp_path / "out", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f'adopt_id="{seeded[0][1]["id"]}"' in (tmp_path / "out" / "__main__.py").read_text()
+    assert "Warning" not in done.stderr
+    other = cfes("export", "--account-id", OTHER_ACCOUNT_ID, "--output", tmp_path / "other", env=env)
+    assert other.returncode == 0, other.stderr
+    assert f"Warning: account {OTHER_ACCOUNT_ID} has no entries of these types" in other.stderr
+
+
+def test_progress_on_a_terminal_is_a_bar_per_type_with_counts() -> None:
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=120)
+    spec = SETTINGS_TYPES["AllowPolicy"]
+    with RichProgress(console) as progress:
+        progress.started(spec)
+        progress.advanced(spec, 1000)
+        progress.finished(spec, 1234, 2)
+    shown = screen.getvalue()
+    assert "AllowPolicy (allow_policies), 2 pages" in shown and "1234 entries" in shown
+
+
+def test_list_without_credentials_is_one_line(account: Account) -> None:
+    env = cloudflare_env(account.server.base_url)
+    del env["CLOUDFLARE_API_TOKEN"]
+    done = cfes("list", "trusted_domains", "--account-id", ACCOUNT_ID, env=env)
+    assert_one_line_error(done, "No Cloudflare credentials found")

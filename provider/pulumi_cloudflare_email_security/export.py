@@ -346,10 +346,10 @@ def entries_count(number: int) -> str:
     return f"{number} {'entry' if number == 1 else 'entries'}"
 
 
-def _released(spec: SettingsType, true: str) -> str:
+def _released(spec: SettingsType, opt_in: str) -> str:
     return (
         "Adopted: destroy releases these from the stack and leaves them in place\n"
-        f"(set {spec.release_adopted_unless}: {true} on one to remove it on destroy)."
+        f"(give one {opt_in} to remove it on destroy)."
     )
 
 
@@ -357,7 +357,7 @@ def _type_header(plan: TypePlan) -> list[str]:
     spec = plan.spec
     lines = py_comment(f"{spec.resource_name} ({spec.collection}): {entries_count(len(plan.resources))}")
     if spec.release_adopted_unless:
-        lines += py_comment(_released(spec, "True"))
+        lines += py_comment(_released(spec, f"{spec.release_adopted_unless}=True"))
     return lines
 
 
@@ -424,7 +424,7 @@ def render_policy_yaml(account_id: str, plans: Sequence[TypePlan]) -> str:
         spec = plan.spec
         lines += ["", *yaml_comment(f"{spec.resource_name}: {entries_count(len(plan.resources))}")]
         if spec.release_adopted_unless:
-            lines += yaml_comment(_released(spec, "true"))
+            lines += yaml_comment(_released(spec, f"{spec.release_adopted_unless}: true"))
         _skipped_comment(plan, lines, yaml_comment)
         lines.append(f"{yaml_section(spec)}:" + ("" if plan.resources else " []"))
         for resource in plan.resources:
@@ -537,6 +537,8 @@ def summary(
     if skipped_entries:
         lines.append(f"Skipped {entries_count(len(skipped_entries))} (listed as comments in the output):")
         lines += [f"  {spec.resource_name} {s.entry_id} ({s.key}): {s.reason}" for spec, s in skipped_entries]
+    if not total and not skipped_entries:
+        lines.append(f"Warning: account {account_id} has no entries of these types: is it the account you meant?")
     if form == "yaml":
         lines.append(f"Next: run examples/policy-from-yaml with {output / 'policy.yaml'} as its policy.yaml.")
     else:
