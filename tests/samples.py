@@ -180,3 +180,12 @@ NATURAL_KEY_OF: dict[str, str] = {
     "ContentPolicy": "name",
 }
 """The field that tells numbered entries of a type apart."""
+
+
+def changed_numbered_inputs(type_name: str, n: int) -> dict[str, Any]:
+    """The n-th entry of a type (see :func:`numbered_inputs`) with a valid change that keeps its natural key."""
+    inputs = numbered_inputs(type_name, n)
+    change = dict(CHANGED_INPUTS[type_name])
+    if type_name == "SendingDomainRestriction":  # excluded subdomains stay below the numbered domain
+        change = {"exclude": [*inputs["exclude"], f"old.{inputs['domain']}"]}
+    return {**inputs, **change}

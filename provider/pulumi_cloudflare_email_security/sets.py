@@ -307,6 +307,8 @@ class SetWrite:
         self.created: dict[str, Key] = {}
         self.patched: set[str] = set()
         self.deleted: set[str] = set()
+        self.unsure = False
+        """A POST may have landed unseen: its outcome was unknown, and no listing since has shown it."""
         self.tries = Tries()
         self._lock = threading.Lock()
 
@@ -397,6 +399,7 @@ class SetWrite:
             try:
                 self._execute(plan)
             except _RECOVERABLE as error:
+                self.unsure = self.unsure or error.outcome_unknown
                 self._recover(error)
                 plan = self._plan()[0]
             else:
@@ -418,6 +421,7 @@ class SetWrite:
         current = {str(e[ENTRY_ID]): e for e in listed if e.get(ENTRY_ID)}
         with self._lock:
             self.current = current
+            self.unsure = False
             for entry_id, entry in current.items():
                 if entry_id in self.baseline or entry_id in self.mine or self._unmanageable(entry):
                     continue
@@ -569,16 +573,18 @@ class SetWrite:
             undone = f"the {len(self.created)} entries it had created were deleted again" if self.created else ""
             what = "; ".join(p for p in (undone, kept) if p) or "nothing was created"
             return self._explained(failure, f"{what}; run `pulumi up` again once the cause is fixed")
-        left = [
-            f"{describe_key(self.spec, self.declared[self.index[key]]) if key in self.index else '?'} is {entry_id}"
-            for entry_id, key in self.created.items()
-            if entry_id in self.current
-        ]
-        detail = (
-            f"the {len(left)} entries it created could not be deleted again ({_first_line(problem)}): "
-            f"{_listed(left)}; run `pulumi up` again with {ADOPT_EXISTING}=True to take them over, or delete them"
-        )
+        left = [self._described(entry_id, key) for entry_id, key in self.created.items() if entry_id in self.current]
+        detail = f"the {len(left)} entries it created could not be deleted again ({_summary(problem)}): {_listed(left)}"
+        if self.unsure:
+            detail += "; and entries whose POST was answered by no response may exist too"
+        detail += f"; run `pulumi up` again with {ADOPT_EXISTING}=True to take them over, or delete them"
         return self._explained(failure, "; ".join(p for p in (detail, kept) if p))
+
+    def _described(self, entry_id: str, key: Key) -> str:
+        position = self.index.get(key)
+        if position is None:
+            return entry_id
+        return f"{ENTRIES}[{position}] ({describe_key(self.spec, self.declared[position])}) is {entry_id}"
 
     def _delete_created(self) -> Exception | None:
         """Delete every entry this call created (found by a fresh listing); the error when that failed."""
@@ -635,7 +641,9 @@ def _listed(items: Sequence[str]) -> str:
     return f"{shown_items}; and {more} more" if more > 0 else shown_items
 
 
-def _first_line(error: Exception) -> str:
+def _summary(error: Exception) -> str:
+    if isinstance(error, CloudflareAPIError):
+        return f"{error.summary}, HTTP {error.status}" if error.status else error.summary
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
