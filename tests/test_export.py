@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 from hypothesis import given
@@ -254,7 +255,10 @@ class ProviderMocks(RecordingMocks):
 def run_program(path: Path, provider: ProviderProcess) -> ProviderMocks:
     mocks = ProviderMocks(provider)
     config = {"cloudflare-email-security:accountId": ACCOUNT_ID}
-    register(program_at(path), config=config, project="exported", mocks=mocks)
+    try:
+        register(program_at(path), config=config, project="exported", mocks=mocks)
+    finally:
+        pulumi.runtime.set_all_config({})  # the program's stack config must not reach later tests
     assert mocks.failures == {}
     return mocks
 
