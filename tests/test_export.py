@@ -606,13 +606,16 @@ def test_export_reads_an_embedded_emulator_and_warns_of_an_empty_account(tmp_pat
 def test_progress_on_a_terminal_is_a_bar_per_type_with_counts() -> None:
     screen = io.StringIO()
     console = Console(file=screen, force_terminal=True, width=120)
-    spec = SETTINGS_TYPES["AllowPolicy"]
+    spec, empty = SETTINGS_TYPES["AllowPolicy"], SETTINGS_TYPES["TrustedDomain"]
     with RichProgress(console) as progress:
         progress.started(spec)
         progress.advanced(spec, 1000)
         progress.finished(spec, 1234, 2)
+        progress.started(empty)
+        progress.finished(empty, 0, 1)
     shown = screen.getvalue()
     assert "AllowPolicy (allow_policies), 2 pages" in shown and "1234 entries" in shown
+    assert "TrustedDomain (trusted_domains), 1 page" in shown and "0 entries" in shown and "1 entries" not in shown
 
 
 def test_list_without_credentials_is_one_line(account: Account) -> None:

@@ -572,7 +572,7 @@ class RichProgress(contextlib.AbstractContextManager["RichProgress"]):
             SpinnerColumn(finished_text="[green]✓"),
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed} entries"),
+            TextColumn("{task.fields[read]}"),
             TimeElapsedColumn(),
             console=console,
         )
@@ -587,15 +587,16 @@ class RichProgress(contextlib.AbstractContextManager["RichProgress"]):
 
     def started(self, spec: SettingsType) -> None:
         """A new bar for the type, of unknown length."""
-        self.tasks[spec.collection] = self.progress.add_task(f"{spec.resource_name} ({spec.collection})", total=None)
+        description = f"{spec.resource_name} ({spec.collection})"
+        self.tasks[spec.collection] = self.progress.add_task(description, total=None, read=entries_count(0))
 
     def advanced(self, spec: SettingsType, count: int) -> None:
         """The count so far."""
-        self.progress.update(self.tasks[spec.collection], completed=count)
+        self.progress.update(self.tasks[spec.collection], read=entries_count(count))
 
     def finished(self, spec: SettingsType, count: int, pages: int) -> None:
         """The bar full, with the count and the pages."""
         task = self.tasks[spec.collection]
         suffix = f", {pages} page" + ("" if pages == 1 else "s")
         description = f"{spec.resource_name} ({spec.collection}){suffix}"
-        self.progress.update(task, total=max(count, 1), completed=max(count, 1), description=description)
+        self.progress.update(task, total=1, completed=1, description=description, read=entries_count(count))
