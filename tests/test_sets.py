@@ -382,6 +382,43 @@ def test_large_sets_go_in_batches_of_1000(stack: SetStack, router: SetRouter, em
     assert account(emulator_server, name) == []
 
 
+def shouted(name: str, n: int) -> dict[str, Any]:
+    """The n-th (changed) entry, in upper case where case does not count, its set-like lists in reverse order."""
+    spec, values = spec_of(name), changed(name, n)
+    for rule in spec.case_insensitive:
+        if rule.holds(values):
+            value = values[rule.field]
+            values[rule.field] = value.upper() if isinstance(value, str) else [v.upper() for v in value]
+    for name_of_list in spec.unordered:
+        values[name_of_list] = sorted(values[name_of_list], reverse=True)
+    return values
+
+
+def test_an_api_that_normalises_order_and_case_changes_nothing(
+    stack: SetStack, router: SetRouter, emulator_server: EmulatorServer
+) -> None:
+    backend = emulator_server.router.backend
+    backend.normalise = True
+    try:
+        declared = [shouted(stack.name, n) for n in range(5)]
+        stack.up(declared)
+        assert_account_holds(emulator_server, stack, declared)
+        spec = spec_of(stack.name)
+        if spec.case_insensitive or spec.unordered:
+            stored = [{k: e[k] for k in spec.fields} for e in account(emulator_server, stack.name)]
+            assert stored != [{k: e.get(k) for k in spec.fields} for e in declared], "the API normalised something"
+        stack.refresh()
+        reported = [{k: e[k] for k in wanted} for e, wanted in zip(stack.outs["entries"], declared, strict=True)]
+        assert reported == declared, "the declared spelling is kept"
+        router.forget()
+        assert stack.up(declared) == "DIFF_NONE"
+        assert stack.up(list(reversed(declared)), adopt_existing=True) == "DIFF_NONE"
+        stack.destroy()
+        assert account(emulator_server, stack.name) == []
+    finally:
+        backend.normalise = False
+
+
 # --- whose entries ------------------------------------------------------------------------------------------------
 
 

@@ -611,12 +611,10 @@ class SetWrite:
     def _kept(self) -> str:
         patched = len(self.patched - set(self.created))
         deleted = len(self.deleted - set(self.created))
-        if not patched and not deleted:
+        done = [f"{count} {what}" for count, what in ((patched, "updated"), (deleted, "deleted")) if count]
+        if not done:
             return ""
-        return (
-            f"{patched} entries updated and {deleted} deleted before the failure stay so "
-            "(the next `pulumi up` finds them done)"
-        )
+        return f"of its entries, {' and '.join(done)} before the failure stay so (the next run finds that done)"
 
     def _explained(self, failure: Exception, detail: str) -> Exception:
         if not detail:
