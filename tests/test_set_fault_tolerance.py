@@ -417,7 +417,10 @@ def test_a_failed_step_converges_on_the_next_run(
     server, plan = faulty
     size_of = sizes(TOTAL)
     env = provider_env(server.base_url, CLOUDFLARE_API_TOKEN=CANARY)
-    env.update(CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE="0.3")  # impatient: the write gives up soon
+    # Impatient: a write that cannot succeed gives up soon. Not sooner: the deadline also bounds each request at
+    # the socket level, and a request the client gave up on that the emulator (slowed by a busy machine) commits
+    # afterwards is a race no listing can see (a slow server: the set engine's matter), not what this test is about.
+    env.update(CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE="1.5")
     stack = Stack(patient_provider, registered_sets)
     seen: list[str] = []
 
@@ -432,7 +435,10 @@ def test_a_failed_step_converges_on_the_next_run(
                 failed = step()
             finally:
                 stack.provider = patient_provider
-        assert_no_canary(impatient, CANARY)
+        # The token appears in no property bag, log line or error (a destroy has no bags to check).
+        assert not [
+            text for text in (*map(repr, impatient.bags), *impatient.output, *impatient.errors) if CANARY in text
+        ]
         assert_nothing_unknown(server, stack, failed)
         seen.append(f"{label}: {len(failed)} sets failed after {plan.total_fired} faults")
         for name, error in sorted(failed.items()):
