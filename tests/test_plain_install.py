@@ -73,7 +73,10 @@ def test_the_package_imports_and_mock_cloudflare_names_the_extra(plain: Path) ->
     assert "pip install 'pulumi-cloudflare-email-security[mock]'" in done.stdout
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"], ["emulator", "--help"], ["seed", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["--help"], *([command, "--help"] for command in ("emulator", "seed", "export", "list"))],
+)
 def test_every_cfes_subcommand_runs(plain: Path, args: list[str]) -> None:
     done = run(plain / "cfes", *args)
     assert done.returncode == 0, done.stderr
@@ -137,3 +140,18 @@ def test_resources_and_lookups_run_against_the_embedded_emulator(
     )
     assert looked_up.returncode == 0, looked_up.stderr
     assert looked_up.stdout.split() == [created["AllowPolicy"]]
+
+
+def test_cfes_list_and_export_run_from_a_plain_install(plain: Path, tmp_path: Path) -> None:
+    seed, state = tmp_path / "seed.json", tmp_path / "emulator.json"
+    seed.write_text(json.dumps({"url_ignore_patterns": [{"pattern": "https://sso.example/*"}]}))
+    assert run(plain / "cfes", "seed", seed, "--state", state, "--account-id", ACCOUNT_ID).returncode == 0
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
+    environment.update(CLOUDFLARE_BASE_URL=f"embedded:{state}", CLOUDFLARE_API_TOKEN="plain-install-token")
+    listed = run(plain / "cfes", "list", "url_ignore_patterns", "--account-id", ACCOUNT_ID, "--json", env=environment)
+    assert listed.returncode == 0, listed.stderr
+    assert [e["pattern"] for e in json.loads(listed.stdout)] == ["https://sso.example/*"]
+    out = tmp_path / "exported"
+    exported = run(plain / "cfes", "export", "--account-id", ACCOUNT_ID, "--output", out, env=environment)
+    assert exported.returncode == 0, exported.stderr
+    assert "https://sso.example/*" in (out / "__main__.py").read_text()
