@@ -23,7 +23,7 @@ from pulumi_cloudflare_email_security.settings.base import SettingsType, is_unkn
 from .conftest import ACCOUNT_ID, CANARY, OTHER_ACCOUNT_ID
 from .protocol import UNKNOWN, ProviderProcess, provider_env
 from .registration import RecordingMocks, register
-from .samples import changed_numbered_inputs, numbered_inputs
+from .samples import API_EDITS, changed_numbered_inputs, numbered_inputs
 
 SETS = sorted(SET_PROVIDERS)
 BATCHED = [name for name in SETS if SET_SETTINGS_TYPES[name].batch_parts]
@@ -324,6 +324,16 @@ def test_lifecycle(stack: SetStack, router: SetRouter, emulator_server: Emulator
     assert writes(router, name) == expected_writes(name, deletes=5, patches=10, posts=5)
     kept = {e["id"] for e in created["entries"][:25]}
     assert kept <= {e["id"] for e in stack.outs["entries"]}, "updated entries keep their ids"
+
+    # An entry edited elsewhere shows at refresh; the next up patches that entry alone.
+    edited = stack.outs["entries"][7]
+    emulator_server.router.backend.edit(ACCOUNT_ID, spec.collection, edited["id"], API_EDITS[spec.collection])
+    drifted = {e["id"]: e for e in stack.refresh()["entries"]}[edited["id"]]
+    assert all(drifted[k] == v for k, v in API_EDITS[spec.collection].items())
+    router.forget()
+    assert stack.up(updated) == "DIFF_SOME"
+    assert writes(router, name) == expected_writes(name, patches=1)
+    assert_account_holds(emulator_server, stack, updated)
 
     # An entry deleted elsewhere drops out at refresh; the next up creates it again.
     gone = stack.outs["entries"][3]
