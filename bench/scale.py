@@ -279,6 +279,7 @@ def print_phases(entries: int, single: list[Phase] | None, sets: list[Phase] | N
         for phase in phases:
             detail = ", ".join(f"{k} {n}" for k, n in sorted(phase.calls.items()))
             print(f"    {label:<6} {phase.name:<10} {detail}")
+    print(f"  per entry = calls / N ({CHANGED} changed entries for the update)")
     print(f"  projected = calls / {BUDGET[0]} x {BUDGET[1]:.0f} s + wall (Cloudflare's default rate budget)")
 
 
