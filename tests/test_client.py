@@ -164,9 +164,24 @@ def test_lists_are_paged_to_the_end(cloudflare: mock_cloudflare) -> None:
     assert [r.url.params["page"] for r in cloudflare.requests] == ["1", "2", "3"]
 
 
-def test_a_full_last_page_is_followed_by_an_empty_one(cloudflare: mock_cloudflare) -> None:
+def test_a_full_last_page_ends_the_list_when_the_total_says_so(cloudflare: mock_cloudflare) -> None:
     for n in range(20):
         cloudflare.backend.create(ACCOUNT_ID, "allow_policies", numbered_body("allow_policies", n))
+    assert len(list(CloudflareClient().iter_list(POLICIES, per_page=10))) == 20
+    assert len(cloudflare.requests) == 2
+
+
+def test_without_a_total_a_full_last_page_is_followed_by_an_empty_one(cloudflare: mock_cloudflare) -> None:
+    # result_info is not to be trusted to be there: without total_count, only a short page ends the list.
+    for n in range(20):
+        cloudflare.backend.create(ACCOUNT_ID, "allow_policies", numbered_body("allow_policies", n))
+    listing = cloudflare.backend.list_entries
+
+    def without_total(*args: Any) -> Any:
+        page, info = listing(*args)
+        return page, {k: v for k, v in info.items() if k != "total_count"}
+
+    cloudflare.backend.list_entries = without_total  # type: ignore[method-assign]
     assert len(list(CloudflareClient().iter_list(POLICIES, per_page=10))) == 20
     assert len(cloudflare.requests) == 3
 

@@ -315,8 +315,9 @@ class CloudflareClient:
     def iter_list(
         self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int = MAX_PER_PAGE
     ) -> Iterator[dict[str, Any]]:
-        """Every entry of a list, page after page until a short or empty page."""
-        page_number = 1
+        """Every entry of a list, page after page until a short or empty page, or until a full page reaches
+        the ``total_count`` the API reports (saving the empty page that would otherwise end the list)."""
+        page_number, seen = 1, 0
         while True:
             query = {**(params or {}), "page": page_number, "per_page": per_page}
             page = self.request("GET", path, params=query)
@@ -325,7 +326,11 @@ class CloudflareClient:
                     found = f"expected objects, got {type(entry).__name__}"
                     raise malformed("a list with a malformed entry", "GET", path, found)
                 yield entry
-            if len(page.result) < per_page:
+            seen += len(page.result)
+            total = page.result_info.get("total_count")
+            if len(page.result) < per_page or (
+                isinstance(total, int) and not isinstance(total, bool) and seen >= total
+            ):
                 return
             page_number += 1
 
