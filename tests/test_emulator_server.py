@@ -109,6 +109,19 @@ def test_an_unexpected_router_error_is_a_500_envelope_and_the_connection_stays_u
     assert "RuntimeError: the router broke" in capsys.readouterr().err
 
 
+def test_a_client_that_goes_away_prints_no_traceback(
+    server: EmulatorServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def gone(*args: object) -> None:
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(server.router, "handle", gone)
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(request())
+        read_response(sock)
+    assert "Traceback" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "extra",
     ["Content-Length: abc\r\n", "Content-Length: -5\r\n", "Content-Length: 2\r\nContent-Length: 3\r\n"],

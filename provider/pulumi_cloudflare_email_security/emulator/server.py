@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import socket
 import struct
+import sys
 import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,6 +131,12 @@ def _failure(failure: ApiFailure) -> tuple[EmulatorResponse, bytes]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     router: Router
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Print a handler's unexpected error, but not a client that went away: clients drop connections."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class EmulatorServer:
