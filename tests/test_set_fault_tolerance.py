@@ -1,5 +1,5 @@
 """Thousands of entries in the seven set resources, through the gRPC provider, while a third of the batch and list
-calls fail (429, 500, 502, 503, a connection reset before the request lands and one after it is committed).
+calls fail (429, 500, 502, 503, a connection reset before a listing is answered, and one after a write is committed).
 
 Across create, update (entries changed, added and removed), an out-of-band deletion, refresh, the next up that
 repairs it, and destroy, the account must hold exactly what the sets declare after each step: every declared key
@@ -53,7 +53,11 @@ def fault_mix(*, sparing: tuple[str, ...] = ()) -> list[Fault]:
     """About a third of POSTs (batches, and the single creates of the types without a batch create) and GETs
     (listings, and single reads) fail, in every way but slowness; a tenth of single PATCHes and DELETEs are
     committed and their answer lost. The first fault whose dice say so hits a request. ``sparing`` names
-    collections left alone (those a test fails in a way of its own)."""
+    collections left alone (those a test fails in a way of its own).
+
+    A POST is not dropped before it is applied: to the client that is a POST that got no answer and may still
+    land, which a write never sends again and fails on (tests/test_sets.py covers it); at this rate, a set of
+    single creates would fail every run."""
     targets: list[str | None] = [None]
     if sparing:
         targets = [c for c in SET_COLLECTIONS.values() if c not in sparing]
@@ -69,6 +73,7 @@ def fault_mix(*, sparing: tuple[str, ...] = ()) -> list[Fault]:
             ("reset_before", 0.05),
             ("reset_after", 0.08),
         )
+        if (kind, method) != ("reset_before", "POST")
     ]
     return mix + [
         Fault("reset_after", method=method, collection=collection, rate=0.1)

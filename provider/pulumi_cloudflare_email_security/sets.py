@@ -23,10 +23,15 @@ Entries are matched by the type's natural key (:meth:`SettingsType.key_of`), nev
   again before anything else is sent: an entry that was not in the baseline and carries a key this call
   POSTed was made by this call, so it is the set's, and that key is never POSTed again. The remaining
   work is planned afresh from that listing and retried until the retry deadline (which restarts whenever
-  a write succeeds). When the call must fail, the entries it created are deleted again, so the account
-  holds no entry the state does not know of (patches and deletes stay: the next ``up`` finds them done);
-  when even that fails, the error lists the entries left behind and says to rerun with
-  ``adopt_existing=True``.
+  a write succeeds). A key whose POST got no answer at all (the connection dropped or the try was cut off
+  after the request was sent) and that the listing does not show is not POSTed again in this call, since
+  the server may still commit that POST: the rest of the work is done, the collection is listed once more
+  after a short grace wait, and a key still missing fails the call, named, with the advice to run
+  ``pulumi up`` again (it then finds the entry, and refuses it unless ``adopt_existing``, or creates it).
+  A POST the server answered with 5xx or 429 is retried as above. When the call must fail, the entries it
+  created are deleted again, so the account holds no entry the state does not know of (patches and deletes
+  stay: the next ``up`` finds them done), save those whose POST got no answer, which the error names; when
+  even that fails, the error lists the entries left behind and says to rerun with ``adopt_existing=True``.
 * **Read** lists the collection and reports the set's entries as they are (one deleted elsewhere drops
   out, so the next ``up`` creates it again); an exclusive set also reports every other entry, as drift.
 * **Delete** deletes the set's entries in batches; an entry already gone counts as deleted.
@@ -40,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +102,8 @@ SINGLE_CALL_WORKERS = 8
 """How many single calls (for writes a type cannot batch) are in flight at once; the rate budget still rules."""
 LISTED_IN_MESSAGES = 20
 """How many entries an error message names before it only counts the rest."""
+LOST_GRACE = 3.0
+"""Seconds to wait, at most (and never past the retry deadline), for POSTs that got no answer to show in a listing."""
 
 Entry = dict[str, Any]
 Key = tuple[Any, ...]
@@ -309,6 +317,11 @@ class SetWrite:
         self.deleted: set[str] = set()
         self.unsure = False
         """A POST may have landed unseen: its outcome was unknown, and no listing since has shown it."""
+        self.lost: set[Key] = set()
+        """Keys whose POST got no answer after it was sent, not listed since: never POSTed again by this call."""
+        self.lost_error: TransportError | None = None
+        self.lost_at = 0.0
+        """When the last POST that got no answer failed (``time.monotonic``): the grace wait counts from here."""
         self.tries = Tries()
         self._lock = threading.Lock()
 
@@ -393,17 +406,40 @@ class SetWrite:
             raise InputError(f"{self.set_name}: nothing was changed: " + "; ".join(problems))
 
     def _converge(self) -> None:
-        """Write the plan; after a failure, list again, plan afresh and carry on until the retry deadline."""
-        plan = self._plan()[0]
-        while plan:
-            try:
-                self._execute(plan)
-            except _RECOVERABLE as error:
-                self.unsure = self.unsure or error.outcome_unknown
-                self._recover(error)
-                plan = self._plan()[0]
-            else:
+        """Write the plan; after a failure, list again, plan afresh and carry on until the retry deadline.
+        Keys whose POST got no answer are waited for once the rest is done; the call fails if they stay away."""
+        while True:
+            plan = self._plan()[0]
+            while plan:
+                try:
+                    self._execute(plan)
+                except _RECOVERABLE as error:
+                    self.unsure = self.unsure or error.outcome_unknown
+                    self._recover(error)
+                    plan = self._plan()[0]
+                else:
+                    break
+            if not self.lost:
                 return
+            self._await_lost()
+            if self.lost and self.lost_error is not None:
+                self.lost_error.add_detail(
+                    f"{len(self.lost)} entries whose POST got no answer were not listed after a grace wait"
+                )
+                raise self.lost_error
+
+    def _await_lost(self) -> None:
+        """Give POSTs that got no answer a last chance to show: wait briefly, then list once more."""
+        left = self.client.retry.deadline - (time.monotonic() - self.lost_at)
+        wait = min(LOST_GRACE, left)
+        logger.info("%s: %d POSTs got no answer; listing again in %.1fs", self.set_name, len(self.lost), wait)
+        if wait > 0:
+            time.sleep(wait)
+        self.tries = Tries()
+        try:
+            self._list()
+        except _RECOVERABLE as error:
+            self._recover(error)
 
     def _recover(self, error: CloudflareAPIError) -> None:
         """Wait as the retry policy says (raising past the deadline), then list the collection again."""
@@ -429,6 +465,7 @@ class SetWrite:
                 if key in self.posted:
                     # New since the first listing, with a key this call POSTed: a POST whose answer was lost.
                     self._note_created(key, entry)
+                    self.lost.discard(key)
 
     def _plan(self) -> tuple[_Plan, dict[Key, str]]:
         """What is left to write, and the entry (id) that stands for each declared key so far."""
@@ -449,7 +486,8 @@ class SetWrite:
             wanted = self.declared[position]
             target = assigned.get(key)
             if target is None:
-                plan.posts.append((key, self.spec.create_body(wanted)))
+                if key not in self.lost:  # a POST that got no answer may still land: never send a second
+                    plan.posts.append((key, self.spec.create_body(wanted)))
             elif self.spec.changed_inputs(self.current[target], wanted):
                 plan.patches.append({ENTRY_ID: target, **self.spec.update_body(wanted)})
         return plan, assigned
@@ -475,9 +513,14 @@ class SetWrite:
             ids, changes, new = deletes[chunk], patches[chunk], posts[chunk]
             with self._lock:
                 self.posted.update(key for key, _ in new)
-            result = self.client.batch(
-                self.path, deletes=ids, patches=changes, posts=[body for _, body in new], parts=self.spec.batch_parts
-            )
+            try:
+                bodies = [body for _, body in new]
+                result = self.client.batch(
+                    self.path, deletes=ids, patches=changes, posts=bodies, parts=self.spec.batch_parts
+                )
+            except TransportError as error:
+                self._note_lost([key for key, _ in new], error)
+                raise
             made = result.get("posts") or []
             if len(made) != len(new):
                 detail = f"{len(new)} posts sent, {len(made)} entries in the answer"
@@ -534,10 +577,22 @@ class SetWrite:
     def _post_one(self, key: Key, body: Bag) -> None:
         with self._lock:
             self.posted.add(key)
-        entry = self.client.post(self.path, body)
+        try:
+            entry = self.client.post(self.path, body)
+        except TransportError as error:
+            self._note_lost([key], error)
+            raise
         with self._lock:
             self.tries = Tries()
             self._note_created(key, entry)
+
+    def _note_lost(self, keys: list[Key], error: TransportError) -> None:
+        """Keys whose POST was sent and got no answer (one that never reached the server is not lost)."""
+        if not keys or not error.outcome_unknown:
+            return
+        with self._lock:
+            self.lost.update(keys)
+            self.lost_error, self.lost_at = error, time.monotonic()
 
     def _note_created(self, key: Key, entry: Mapping[str, Any]) -> None:
         entry_id = entry.get(ENTRY_ID)
@@ -569,16 +624,35 @@ class SetWrite:
             return self._explained(failure, self._kept())
         problem = self._delete_created()
         kept = self._kept()
+        lost = self._lost_explained()
         if problem is None:
             undone = f"the {len(self.created)} entries it had created were deleted again" if self.created else ""
+            if undone and lost:
+                undone += " (those listed by then)"
             what = "; ".join(p for p in (undone, kept) if p) or "nothing was created"
-            return self._explained(failure, f"{what}; run `pulumi up` again once the cause is fixed")
+            advice = lost or "run `pulumi up` again once the cause is fixed"
+            return self._explained(failure, f"{what}; {advice}")
         left = [self._described(entry_id, key) for entry_id, key in self.created.items() if entry_id in self.current]
         detail = f"the {len(left)} entries it created could not be deleted again ({_summary(problem)}): {_listed(left)}"
-        if self.unsure:
+        if self.unsure and not lost:
             detail += "; and entries whose POST was answered by no response may exist too"
         detail += f"; run `pulumi up` again with {ADOPT_EXISTING}=True to take them over, or delete them"
-        return self._explained(failure, "; ".join(p for p in (detail, kept) if p))
+        return self._explained(failure, "; ".join(p for p in (detail, lost, kept) if p))
+
+    def _lost_explained(self) -> str:
+        """What to do about the keys whose POST got no answer and that no listing has shown: they may land yet."""
+        if not self.lost:
+            return ""
+        named = [
+            f"{ENTRIES}[{self.index[key]}] ({describe_key(self.spec, self.declared[self.index[key]])})"
+            for key in sorted(self.lost, key=lambda k: self.index.get(k, -1))
+            if key in self.index
+        ]
+        return (
+            f"the POST of {len(named)} entries got no answer and they are not listed, but they may still land: "
+            f"{_listed(named)}; run `pulumi up` again: if they landed, it refuses them as existing entries unless "
+            f"{ADOPT_EXISTING}=True, which takes them over; if they did not, it creates them"
+        )
 
     def _described(self, entry_id: str, key: Key) -> str:
         position = self.index.get(key)
