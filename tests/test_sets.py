@@ -595,7 +595,7 @@ def test_lost_answers_and_failed_calls_within_a_write_are_reconciled(
     # entries are not sent again in that call, which fails naming them; the next up creates them.
     router.faults.add(Fault("reset_before", method="POST", collection=collection, count=1))
     message = failure_of(lambda: stack.up(declared))
-    assert "got no answer" in message and "may still land" in message and "entries[0] (" in message
+    assert "got no answer" in message and "may still land" in message and "entries[" in message
     assert account(emulator_server, name) == []
 
     router.forget()
