@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any
 
 import pulumi
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
@@ -32,38 +30,18 @@ from .adoption import (
     single_match,
 )
 from .client import CloudflareClient, settings_path
-from .credentials import STACK_CONFIG_KEYS, remember_stack_config
 from .errors import NotFoundError
 from .read_cache import read_entry, writing
 from .reporting import reported
-from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPT_ID, ADOPTED, SettingsType
+from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPT_ID, ADOPTED
 from .settings.checking import check_inputs, split_entry_id
+from .stateless import StatelessProvider
 
 logger = logging.getLogger(__name__)
 
 
-class SettingsProvider(ResourceProvider):
+class SettingsProvider(StatelessProvider):
     """A Pulumi dynamic provider for the settings type named by ``settings_type``."""
-
-    settings_type: ClassVar[SettingsType]
-
-    # Pickle only the class reference: the serialized provider is tiny and never holds a secret.
-    serialize_as_secret_always = False
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        pass
-
-    @staticmethod
-    def client() -> CloudflareClient:
-        """The API client for this call (pooled connections underneath)."""
-        return CloudflareClient()
-
-    def configure(self, req: ConfigureRequest) -> None:
-        """Keep the stack's credential and base-URL settings for this process (never on the instance)."""
-        remember_stack_config({key: req.config.get(key) for key in STACK_CONFIG_KEYS})
 
     @reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:

@@ -51,22 +51,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any
 
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
-    ConfigureRequest,
     CreateResult,
     DiffResult,
     ReadResult,
-    ResourceProvider,
     UpdateResult,
 )
 
 from .adoption import describe_key
 from .client import MAX_BATCH_ITEMS, CloudflareClient, Tries, malformed, settings_path
-from .credentials import STACK_CONFIG_KEYS, remember_stack_config
 from .errors import (
     CloudflareAPIError,
     ConfigurationError,
@@ -89,6 +86,7 @@ from .settings.base import (
     is_unknown,
 )
 from .settings.checking import Failure, check_inputs
+from .stateless import StatelessProvider
 
 logger = logging.getLogger(__name__)
 
@@ -722,36 +720,16 @@ def _summary(error: Exception) -> str:
 # --- the provider --------------------------------------------------------------------------------------
 
 
-class SetProvider(ResourceProvider):
+class SetProvider(StatelessProvider):
     """A Pulumi dynamic provider for a set of entries of the settings type named by ``settings_type``.
 
     Subclasses only name the type; the set resource's name is the subclass's name less ``Provider``.
     """
 
-    settings_type: ClassVar[SettingsType]
-
-    # Pickle only the class reference: the serialized provider is tiny and never holds a secret.
-    serialize_as_secret_always = False
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        pass
-
     @classmethod
     def set_name(cls) -> str:
         """The set resource's class name, for messages: ``BlockedSenderSet``."""
         return cls.__name__.removesuffix("Provider")
-
-    @staticmethod
-    def client() -> CloudflareClient:
-        """The API client for this call (pooled connections underneath)."""
-        return CloudflareClient()
-
-    def configure(self, req: ConfigureRequest) -> None:
-        """Keep the stack's credential and base-URL settings for this process (never on the instance)."""
-        remember_stack_config({key: req.config.get(key) for key in STACK_CONFIG_KEYS})
 
     @reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
