@@ -11,7 +11,8 @@ import pulumi.dynamic
 
 from .credentials import CONFIG_NAMESPACE, ENV_ACCOUNT_ID
 from .engine import SettingsProvider
-from .sets import COUNT, ENTRIES, EXCLUSIVE, SetProvider
+from .set_inputs import COUNT, ENTRIES, EXCLUSIVE
+from .sets import SetProvider
 from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPTED
 
 MODULE = "cloudflare-email-security"
