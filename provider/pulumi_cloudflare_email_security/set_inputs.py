@@ -11,7 +11,7 @@ from pulumi.dynamic import (
 )
 
 from .adoption import describe_key
-from .formats import ACCOUNT_ID_RULE, account_id_problem, shown, shown_name
+from .formats import shown, shown_name
 from .settings.base import (
     ACCOUNT_ID,
     ADOPT_EXISTING,
@@ -21,7 +21,7 @@ from .settings.base import (
     integral_floats_to_ints,
     is_unknown,
 )
-from .settings.checking import Failure, check_inputs
+from .settings.checking import Failure, account_failures, check_inputs
 
 ENTRIES = "entries"
 COUNT = "count"
@@ -50,7 +50,7 @@ def check_set(spec: SettingsType, set_name: str, news: Mapping[str, Any]) -> tup
             failures.append(
                 Failure(unknown, f"{unknown}: is not an input of {set_name}; inputs are {', '.join(SET_INPUTS)}")
             )
-    failures += _account_failures(bag.get(ACCOUNT_ID))
+    failures += account_failures(bag.get(ACCOUNT_ID))
     for name in (EXCLUSIVE, ADOPT_EXISTING):
         value = bag.get(name)
         if value is not None and not is_unknown(value) and not isinstance(value, bool):
@@ -63,15 +63,6 @@ def check_set(spec: SettingsType, set_name: str, news: Mapping[str, Any]) -> tup
         ADOPT_EXISTING: False if bag.get(ADOPT_EXISTING) is None else bag[ADOPT_EXISTING],
     }
     return inputs, failures + entry_failures
-
-
-def _account_failures(value: Any) -> list[Failure]:
-    if is_unknown(value):
-        return []
-    if value is None or value == "":
-        return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: is required: {ACCOUNT_ID_RULE}")]
-    problem = account_id_problem(value)
-    return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: {problem}")] if problem else []
 
 
 def check_entries(spec: SettingsType, entries: Any) -> tuple[Any, list[Failure]]:

@@ -51,7 +51,7 @@ def check_inputs(spec: SettingsType, news: Mapping[str, Any]) -> tuple[Bag, list
         if bag.get(name) is None:
             bag.pop(name, None)  # output placeholders registered by the resource class
     failures = _misplaced(spec, bag)
-    failures += _account(bag.get(ACCOUNT_ID))
+    failures += account_failures(bag.get(ACCOUNT_ID))
     failures += _provider_inputs(spec, bag)
     unknown = {k for k in spec.fields if is_unknown(bag.get(k))}
     data = {
@@ -85,7 +85,8 @@ def _misplaced(spec: SettingsType, bag: Mapping[str, Any]) -> list[Failure]:
     return failures
 
 
-def _account(value: Any) -> list[Failure]:
+def account_failures(value: Any) -> list[Failure]:
+    """Why ``value`` is not a usable ``account_id`` input (none when it is, or is not known yet)."""
     if is_unknown(value):
         return []
     if value is None or value == "":
