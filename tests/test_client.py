@@ -237,6 +237,6 @@ def test_one_pooled_client_is_shared_by_threads(cloudflare: mock_cloudflare) -> 
         t.join()
     assert errors == []
     assert len(cloudflare.backend.entries(ACCOUNT_ID, "allow_policies")) == 40
-    assert transport._POOL.get("https://api.cloudflare.com/client/v4") is transport._POOL.get(
-        "https://example.invalid/client/v4"
+    assert transport._POOL.get("https://api.cloudflare.com/client/v4", "default") is transport._POOL.get(
+        "https://example.invalid/client/v4", "default"
     )

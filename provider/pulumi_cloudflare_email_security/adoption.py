@@ -108,7 +108,7 @@ def single_match(
 
 def refuse_unmanageable(spec: SettingsType, entry: Mapping[str, Any], field: str | None = None) -> None:
     """Raise when the API does not let this entry be changed (e.g. a directory-synced impersonation entry)."""
-    reason = spec.unmanageable(entry) if spec.unmanageable else None
+    reason = spec.unmanageable_reason(entry)
     if reason:
         prefix = f"{field}: " if field else ""
         raise InputError(f"{prefix}{spec.resource_name} {entry.get('id')} cannot be managed: {reason}")

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .credentials import displayed_base_url, resolve_base_url_setting, resolve_credentials
+from .credentials import displayed_base_url, resolve_base_url, resolve_base_url_setting, resolve_credentials
 from .envelope import Page, ray_id_of, scrub, unwrap
 from .errors import (
     ApiMessage,
@@ -120,7 +120,7 @@ class CloudflareClient:
 
     def base_url(self) -> str:
         """The API base URL requests go to now, as configured (checked only when a request is sent)."""
-        return resolve_base_url_setting(self._environ)[0]
+        return resolve_base_url(self._environ)
 
     def _target(self) -> _Target:
         base_url, source = resolve_base_url_setting(self._environ)
@@ -226,7 +226,8 @@ class CloudflareClient:
                 )
             ) from None
         except httpx.TransportError as exc:
-            if limit.expired:
+            cut_off = limit.expired
+            if cut_off:
                 summary = (
                     f"The Cloudflare API at {target.describe()} sent no complete answer within the retry "
                     f"deadline of {self.retry.deadline:g}s ({type(exc).__name__})"
@@ -236,7 +237,7 @@ class CloudflareClient:
             error = TransportError(
                 scrub(summary, credentials), method=method, path=path, outcome_unknown=not isinstance(exc, _NOT_SENT)
             )
-            error.deadline_passed = limit.expired
+            error.deadline_passed = cut_off
             raise error from None
         ray_id = ray_id_of(response, credentials)
         logger.debug("%s %s -> HTTP %s (cf-ray %s)", method, path, response.status_code, ray_id)

@@ -260,7 +260,7 @@ def plan_type(spec: SettingsType, account_id: str, entries: Iterable[Mapping[str
     for entry in entries:
         values = declared_values(spec, entry)
         entry_id = str(entry.get("id"))
-        reason = spec.unmanageable(entry) if spec.unmanageable else None
+        reason = spec.unmanageable_reason(entry)
         if reason is None:
             failures = check_inputs(spec, {ACCOUNT_ID: account_id, **values})[1]
             if failures:

@@ -67,8 +67,6 @@ class _Round:
     answered: set[str] = field(default_factory=set)
     listing: _Listing | None = None
     listed_at: float = 0.0
-    failed: bool = False
-    """The listing failed: every further Read of the round GETs its entry."""
 
     def over(self, entry_id: str, now: float) -> bool:
         listing_in_progress = self.listing is not None and not self.listing.done.is_set()
@@ -101,7 +99,7 @@ class RefreshRounds:
             listing, lists = None, False
             if round_ is None or round_.over(entry_id, now):
                 round_ = self._rounds[key] = _Round(last_read=now)
-            elif not round_.failed:
+            else:
                 listing, lists = round_.listing, round_.listing is None
                 if listing is None:
                     listing = round_.listing = _Listing()
@@ -122,17 +120,15 @@ class RefreshRounds:
     def _list(
         self, client: CloudflareClient, account_id: str, collection: str, round_: _Round, listing: _Listing
     ) -> None:
-        listed = False
         try:
             entries = client.list_all(settings_path(account_id, collection))
             listing.entries = {str(e["id"]): e for e in entries if e.get("id") is not None}
-            listed = True
             logger.debug("listed %d %s of account %s for a refresh", len(entries), collection, account_id)
         except NotFoundError:
             pass  # a collection the API does not list: each Read's GET decides
         finally:
+            # A failed listing leaves ``entries`` unset: every further Read of the round GETs its entry.
             with self._lock:
-                round_.failed = not listed
                 round_.last_read = max(round_.last_read, self._clock())
             listing.done.set()
 

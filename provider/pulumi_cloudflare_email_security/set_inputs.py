@@ -18,10 +18,9 @@ from .settings.base import (
     PROVIDER_KEY,
     Bag,
     SettingsType,
-    integral_floats_to_ints,
     is_unknown,
 )
-from .settings.checking import Failure, account_failures, check_inputs
+from .settings.checking import Failure, account_failures, bool_failures, check_inputs
 
 ENTRIES = "entries"
 COUNT = "count"
@@ -51,10 +50,7 @@ def check_set(spec: SettingsType, set_name: str, news: Mapping[str, Any]) -> tup
                 Failure(unknown, f"{unknown}: is not an input of {set_name}; inputs are {', '.join(SET_INPUTS)}")
             )
     failures += account_failures(bag.get(ACCOUNT_ID))
-    for name in (EXCLUSIVE, ADOPT_EXISTING):
-        value = bag.get(name)
-        if value is not None and not is_unknown(value) and not isinstance(value, bool):
-            failures.append(Failure(name, f"{name}: must be true or false (got {shown(value)})"))
+    failures += bool_failures(bag, (EXCLUSIVE, ADOPT_EXISTING))
     entries, entry_failures = check_entries(spec, bag.get(ENTRIES))
     inputs = {
         ACCOUNT_ID: bag.get(ACCOUNT_ID),
@@ -131,7 +127,7 @@ def diff_set(spec: SettingsType, olds: Mapping[str, Any], news: Mapping[str, Any
         changed.append(EXCLUSIVE)
     if entries_differ(spec, olds.get(ENTRIES), news.get(ENTRIES)):
         changed.append(ENTRIES)
-    replaces = [name for name in changed if name in spec.replace_on]
+    replaces = [ACCOUNT_ID] if ACCOUNT_ID in changed else []  # a set's only create-only input
     return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
 
@@ -155,11 +151,8 @@ def entries_differ(spec: SettingsType, recorded: Any, declared: Any) -> bool:
 def entry_after_write(spec: SettingsType, declared: Mapping[str, Any], entry: Mapping[str, Any]) -> Entry:
     """One entry's outputs after a write: its id, the declared values (the API's for fields the program
     leaves to it), and what the API computed."""
-    out: Entry = {ENTRY_ID: str(entry[ENTRY_ID])}
-    for name in spec.fields:
-        value = integral_floats_to_ints(declared.get(name))
-        out[name] = entry.get(name) if value is None and not spec.clearable(name) else value
-    return {**out, **{k: entry.get(k) for k in spec.computed}}
+    outputs = spec.outputs_after_write(declared, entry, adopted=False)
+    return {ENTRY_ID: str(entry[ENTRY_ID]), **{k: outputs[k] for k in (*spec.fields, *spec.computed)}}
 
 
 def entry_as_read(spec: SettingsType, recorded: Mapping[str, Any], entry: Mapping[str, Any]) -> Entry:

@@ -399,7 +399,7 @@ class SetWrite:
         self.deleted.add(entry_id)
 
     def _unmanageable(self, entry: Mapping[str, Any]) -> str | None:
-        return self.spec.unmanageable(entry) if self.spec.unmanageable else None
+        return self.spec.unmanageable_reason(entry)
 
     # --- after a failure
 
@@ -454,10 +454,7 @@ class SetWrite:
                 leftover = [entry_id for entry_id in self.created if entry_id in self.current]
                 if not leftover:
                     return None
-                if "deletes" in self.spec.batch_parts:
-                    self._batches(leftover, [], [])
-                else:
-                    self._singles(leftover, [], [])
+                self._execute(_Plan(deletes=leftover))
                 return None
             except _RECOVERABLE as error:
                 try:

@@ -154,16 +154,15 @@ class SetProvider(StatelessProvider):
         listed = self.client().list_all(settings_path(account_id, spec.collection))
         by_id = {str(e[ENTRY_ID]): e for e in listed if e.get(ENTRY_ID)}
 
-        def manageable(entry: Mapping[str, Any]) -> bool:
-            return not (spec.unmanageable and spec.unmanageable(entry))
-
         entries = []
         for recorded in props.get(ENTRIES) or []:
             entry = by_id.pop(str(recorded.get(ENTRY_ID)), None)
-            if entry is not None and manageable(entry):
+            if entry is not None and not spec.unmanageable_reason(entry):
                 entries.append(entry_as_read(spec, recorded, entry))
         if props.get(EXCLUSIVE):
-            entries += [entry_as_read(spec, entry, entry) for entry in by_id.values() if manageable(entry)]
+            entries += [
+                entry_as_read(spec, entry, entry) for entry in by_id.values() if not spec.unmanageable_reason(entry)
+            ]
         return ReadResult(id_, self._outputs(props, entries))
 
     @reported

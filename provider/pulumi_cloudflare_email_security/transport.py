@@ -24,7 +24,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from .credentials import EMBEDDED_PREFIX, check_base_url, resolve_base_url_setting
+from .credentials import EMBEDDED_PREFIX, check_base_url
 from .errors import ConfigurationError
 
 EMBEDDED_ORIGIN = "http://embedded.emulator/client/v4"
@@ -139,7 +139,7 @@ class _HttpPool:
         self._lock = threading.Lock()
         self._clients: dict[str, httpx.Client] = {}
 
-    def get(self, base_url: str, source: str | None = None) -> httpx.Client:
+    def get(self, base_url: str, source: str) -> httpx.Client:
         key = base_url if base_url.startswith(EMBEDDED_PREFIX) else "network"
         with self._lock:
             client = self._clients.get(key)
@@ -148,7 +148,7 @@ class _HttpPool:
             return client
 
     @staticmethod
-    def _new(base_url: str, source: str | None) -> httpx.Client:
+    def _new(base_url: str, source: str) -> httpx.Client:
         headers = {"User-Agent": USER_AGENT}
         if base_url.startswith(EMBEDDED_PREFIX):
             transport = _embedded_transport(base_url, source)
@@ -165,11 +165,10 @@ class _HttpPool:
             self._clients.clear()
 
 
-def _embedded_transport(base_url: str, source: str | None) -> httpx.BaseTransport:
+def _embedded_transport(base_url: str, source: str) -> httpx.BaseTransport:
     """The in-process emulator for an ``embedded:PATH`` base URL; a bad PATH raises ``ConfigurationError``."""
     from .emulator import EmbeddedTransport  # the emulator is loaded only when asked for
 
-    source = source_of(base_url, source)
     raw = base_url.removeprefix(EMBEDDED_PREFIX)
     if not raw.strip():
         raise ConfigurationError(
@@ -188,22 +187,14 @@ def _embedded_transport(base_url: str, source: str | None) -> httpx.BaseTranspor
 _POOL = _HttpPool()
 
 
-def source_of(base_url: str, source: str | None = None) -> str:
-    """Where ``base_url`` came from, for messages: ``source`` when given, else what the settings say."""
-    if source is not None:
-        return source
-    current, found = resolve_base_url_setting()
-    return found if current == base_url else "the API base URL"
-
-
-def pooled_client(base_url: str, source: str | None = None) -> tuple[httpx.Client, str]:
+def pooled_client(base_url: str, source: str) -> tuple[httpx.Client, str]:
     """The shared client for ``base_url``, and the URL prefix to put before API paths.
 
     ``source`` names where ``base_url`` came from (see ``resolve_base_url_setting``), for the message of
     the ``ConfigurationError`` raised when ``base_url`` is not one credentials may be sent to, or when an
     ``embedded:PATH`` cannot hold the emulator's state.
     """
-    check_base_url(base_url, source_of(base_url, source))
+    check_base_url(base_url, source)
     origin = EMBEDDED_ORIGIN if base_url.startswith(EMBEDDED_PREFIX) else base_url
     return _POOL.get(base_url, source), origin
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from .credentials import CONFIG_NAMESPACE, stack_config
 from .errors import ConfigurationError
 from .formats import shown
+from .reporting import in_provider_server
 
 ENV_PREFIX = "CLOUDFLARE_EMAIL_SECURITY_"
 DEFAULT_RATE = (1200, 300.0)
@@ -107,9 +108,7 @@ def warn(message: str) -> None:
 
 
 def _under_pulumi() -> bool:
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    if getattr(spec, "name", None) == "pulumi.dynamic.__main__":
+    if in_provider_server():
         return True  # the provider process, whose stderr the Pulumi CLI shows
     if "pulumi.runtime.settings" not in sys.modules:
         return False

@@ -130,6 +130,10 @@ class SettingsType:
     case_insensitive: tuple[CaseInsensitive, ...] = ()
     """Fields that are domain names or email addresses: the API may answer in another letter case."""
 
+    def unmanageable_reason(self, entry: Mapping[str, Any]) -> str | None:
+        """Why an existing entry cannot be managed, or ``None`` when it can."""
+        return self.unmanageable(entry) if self.unmanageable else None
+
     @property
     def fields(self) -> tuple[str, ...]:
         """The writable API fields a program manages, in declaration order."""

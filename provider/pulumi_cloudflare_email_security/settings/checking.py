@@ -95,12 +95,17 @@ def account_failures(value: Any) -> list[Failure]:
     return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: {problem}")] if problem else []
 
 
+def bool_failures(bag: Mapping[str, Any], names: tuple[str, ...]) -> list[Failure]:
+    """Why the inputs ``names`` of ``bag`` that are given and known are not booleans."""
+    return [
+        Failure(name, f"{name}: must be true or false (got {shown(bag[name])})")
+        for name in names
+        if bag.get(name) is not None and not is_unknown(bag[name]) and not isinstance(bag[name], bool)
+    ]
+
+
 def _provider_inputs(spec: SettingsType, bag: Mapping[str, Any]) -> list[Failure]:
-    failures = []
-    for name in (*spec.options, ADOPT_EXISTING):
-        value = bag.get(name)
-        if value is not None and not is_unknown(value) and not isinstance(value, bool):
-            failures.append(Failure(name, f"{name}: must be true or false (got {shown(value)})"))
+    failures = bool_failures(bag, (*spec.options, ADOPT_EXISTING))
     adopt_id, account = bag.get(ADOPT_ID), bag.get(ACCOUNT_ID)
     if adopt_id is not None and not is_unknown(adopt_id):
         match = ADOPT_ID_RE.fullmatch(adopt_id) if isinstance(adopt_id, str) else None
