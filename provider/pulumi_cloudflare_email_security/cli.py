@@ -14,7 +14,6 @@ import json
 import signal
 import threading
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -34,6 +33,8 @@ from .export import (
     RichProgress,
     entries_count,
     export_account,
+    one_line,
+    package_version,
     settings_type_named,
     summary,
 )
@@ -41,7 +42,6 @@ from .formats import ACCOUNT_ID_RE, shown
 from .lookup_filters import FILTERS, LOOKUPS, filters_of
 from .registry import SETTINGS_TYPES
 
-DISTRIBUTION = "pulumi-cloudflare-email-security"
 NATURAL_KEYS = {spec.collection: spec.natural_key for spec in SETTINGS_TYPES.values()}
 """What names an entry to people, per API collection: the first field of its settings type's natural key."""
 DEFAULT_PORT = 9787
@@ -64,17 +64,9 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def package_version() -> str:
-    """The installed package's version."""
-    try:
-        return version(DISTRIBUTION)
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
-        return "unknown"
-
-
 def _print_version(requested: bool) -> None:
     if requested:
-        print(f"cfes {package_version()}")
+        print(f"cfes {package_version() or 'unknown'}")
         raise typer.Exit()
 
 
@@ -88,9 +80,9 @@ def main(
     """Cloudflare Email Security settings as code."""
 
 
-def _open_state(path: Path) -> StateFile:
+def _open_state(path: Path, backend: Backend | None = None) -> StateFile:
     try:
-        return StateFile(path, origin="--state").open()
+        return StateFile(path, backend, origin="--state").open()
     except ConfigurationError as exc:
         fail(str(exc))
 
@@ -167,12 +159,9 @@ def emulator(
         fail(f"--fault: {exc}")
     if token is not None and not all(t.strip() for t in token):
         fail("--token must not be empty: give the API token to accept, or leave --token out to accept any")
-    if state is not None:
-        state_file = _open_state(state)
-        state_file.backend.normalise = normalise
-        router = Router(state_file.backend, accepted_tokens=token, around=state_file.transaction, faults=faults)
-    else:
-        router = Router(Backend(normalise=normalise), accepted_tokens=token, faults=faults)
+    backend = Backend(normalise=normalise)
+    around = _open_state(state, backend).transaction if state is not None else None
+    router = Router(backend, accepted_tokens=token, around=around, faults=faults)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with _listen(router, host, listen_port) as server:
@@ -237,8 +226,7 @@ def seed(
     for collection, entry in created:
         label = " ".join(str(entry.get(k)) for k in NATURAL_KEYS[collection][:1])
         print(f"{collection}\t{entry['id']}\t{label}")
-    entries = "entry" if len(created) == 1 else "entries"
-    console.print(f"Added {len(created)} {entries} to account {account_id} in {state}.")
+    console.print(f"Added {entries_count(len(created))} to account {account_id} in {state}.")
 
 
 ACCOUNT_OPTION = typer.Option(
@@ -336,7 +324,7 @@ def export(
                 per_page=per_page,
             )
     except (ExportError, ConfigurationError) as exc:
-        fail(" ".join(str(exc).split()))
+        fail(one_line(exc))
     for line in summary(account, plans, output, files, output_format):
         console.print(line, markup=False)
 
@@ -374,7 +362,7 @@ def list_entries(type_name: str, account_id: str | None, as_json: bool, **filter
     try:
         entries = LOOKUPS[collection](account, **given)
     except ConfigurationError as exc:
-        fail(" ".join(str(exc).split()))
+        fail(one_line(exc))
     except CloudflareAPIError as exc:
         fail(f"cannot list {collection} of account {account}: {' '.join(str(exc).split())}")
     if as_json:

@@ -109,8 +109,13 @@ class ReadProgress(Protocol):
         """The type's collection has been read: ``count`` entries in ``pages`` pages."""
 
 
+def one_line(error: BaseException) -> str:
+    """An error's message on one line, for a one-line report."""
+    return " ".join(str(error).split())
+
+
 def _failure(exc: CloudflareAPIError, spec: SettingsType, account_id: str) -> ExportError:
-    text = " ".join(str(exc).split())
+    text = one_line(exc)
     if isinstance(exc, TransportError):
         return ExportError(f"cannot reach the Cloudflare API: {text}")
     what = f"cannot list {spec.collection} of account {account_id}: {text}"
@@ -139,7 +144,7 @@ def read_account(
                 entries.append(entry)
                 progress.advanced(spec, len(entries))
         except ConfigurationError as exc:
-            raise ExportError(" ".join(str(exc).split())) from None
+            raise ExportError(one_line(exc)) from None
         except CloudflareAPIError as exc:
             raise _failure(exc, spec, account_id) from None
         progress.finished(spec, len(entries), len(entries) // per_page + 1)
@@ -346,7 +351,7 @@ def entries_count(number: int) -> str:
     return f"{number} {'entry' if number == 1 else 'entries'}"
 
 
-def _released(spec: SettingsType, opt_in: str) -> str:
+def _released(opt_in: str) -> str:
     return (
         "Adopted: destroy releases these from the stack and leaves them in place\n"
         f"(give one {opt_in} to remove it on destroy)."
@@ -357,7 +362,7 @@ def _type_header(plan: TypePlan) -> list[str]:
     spec = plan.spec
     lines = py_comment(f"{spec.resource_name} ({spec.collection}): {entries_count(len(plan.resources))}")
     if spec.release_adopted_unless:
-        lines += py_comment(_released(spec, f"{spec.release_adopted_unless}=True"))
+        lines += py_comment(_released(f"{spec.release_adopted_unless}=True"))
     return lines
 
 
@@ -424,7 +429,7 @@ def render_policy_yaml(account_id: str, plans: Sequence[TypePlan]) -> str:
         spec = plan.spec
         lines += ["", *yaml_comment(f"{spec.resource_name}: {entries_count(len(plan.resources))}")]
         if spec.release_adopted_unless:
-            lines += yaml_comment(_released(spec, f"{spec.release_adopted_unless}: true"))
+            lines += yaml_comment(_released(f"{spec.release_adopted_unless}: true"))
         _skipped_comment(plan, lines, yaml_comment)
         lines.append(f"{yaml_section(spec)}:" + ("" if plan.resources else " []"))
         for resource in plan.resources:

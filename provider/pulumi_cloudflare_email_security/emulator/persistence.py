@@ -128,7 +128,7 @@ class StateFile:
                 raise self._error(
                     f"cannot be used: {path.name} is {_kind(mode)}", "name a regular file in a writable directory"
                 )
-        parent = self.path.absolute().parent
+        parent = self.path.parent
         try:
             is_directory = stat.S_ISDIR(parent.stat().st_mode)
         except (FileNotFoundError, NotADirectoryError):
@@ -221,7 +221,7 @@ class StateFile:
 
     def _sync_directory(self) -> None:
         try:
-            fd = os.open(self.path.absolute().parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            fd = os.open(self.path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except OSError:
             return  # directories cannot be opened on Windows; the rename is as durable as it gets there
         try:

@@ -83,11 +83,7 @@ def check_write(collection: str, entry: Mapping[str, Any], body: Mapping[str, An
         )
         if problem:
             raise ApiFailure.invalid(f"pattern: {problem}")
-    if collection == "trusted_domains" and entry.get("is_regex"):
-        problem = regex_problem(str(entry.get("pattern", "")))
-        if problem:
-            raise ApiFailure.invalid(f"pattern: {problem}")
-    if collection in ALWAYS_REGEX:
+    if collection in ALWAYS_REGEX or (collection == "trusted_domains" and entry.get("is_regex")):
         problem = regex_problem(str(entry.get("pattern", "")))
         if problem:
             raise ApiFailure.invalid(f"pattern: {problem}")
