@@ -106,6 +106,29 @@ def single_match(
     return matches[0]
 
 
+def refuse_existing(
+    spec: SettingsType, account_id: str, inputs: Mapping[str, Any], found: list[dict[str, Any]]
+) -> None:
+    """Refuse to create an entry whose natural key the account already holds (``found``): a second entry
+    would duplicate it. Says how to take the existing one over instead."""
+    if not found:
+        return
+    key, ids = describe_key(spec, inputs), ", ".join(str(e.get("id")) for e in found)
+    where = f"{spec.resource_name} with {key} already exists in account {account_id} ({ids})"
+    blocked = [(e, spec.unmanageable_reason(e)) for e in found if spec.unmanageable_reason(e)]
+    if blocked:
+        entry, reason = blocked[0]
+        raise InputError(
+            f"{where}, and {entry.get('id')} cannot be managed: {reason}; nothing was created: remove it from the "
+            "program"
+        )
+    take_over = f"{ADOPT_EXISTING}=True or {ADOPT_ID}={found[0].get('id')!r}" if len(found) == 1 else ADOPT_ID
+    raise InputError(
+        f"{where} and is not this stack's: nothing was created; set {take_over} to take it over (destroying the "
+        f"resource then deletes it), or remove it from the program"
+    )
+
+
 def refuse_unmanageable(spec: SettingsType, entry: Mapping[str, Any], field: str | None = None) -> None:
     """Raise when the API does not let this entry be changed (e.g. a directory-synced impersonation entry)."""
     reason = spec.unmanageable_reason(entry)

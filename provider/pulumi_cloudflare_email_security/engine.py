@@ -26,11 +26,14 @@ from .adoption import (
     find_by_key,
     find_landed,
     refuse_another_identity,
+    refuse_existing,
     refuse_unmanageable,
     single_match,
 )
+from .claims import claimed
 from .client import CloudflareClient, settings_path
 from .errors import NotFoundError
+from .existing import process_existing_keys
 from .read_cache import read_entry, writing
 from .reporting import reported
 from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPT_ID, ADOPTED
@@ -70,27 +73,38 @@ class SettingsProvider(StatelessProvider):
             existing = fetch_for_adoption(client, spec, account_id, entry_id)
             refuse_another_identity(spec, existing, props)
             return self._adopt(client, existing, props)
-        if props.get(ADOPT_EXISTING) or spec.adopt_by_key_on_create:
-            matches = find_by_key(client, spec, account_id, props)
-            if matches or props.get(ADOPT_EXISTING):
-                found = single_match(spec, account_id, props, matches)
-                refuse_unmanageable(spec, found, ADOPT_EXISTING)
-                return self._adopt(client, found, props)
-        # A POST is never sent twice blindly: after a lost answer, look for the entry before trying again.
-        started = datetime.now(timezone.utc)
+        # Claimed first, so that no other write of this process creates the same key meanwhile (see .claims).
+        with claimed(client, account_id, spec.collection, [spec.key_of(props)]):
+            if props.get(ADOPT_EXISTING) or spec.adopt_by_key_on_create:
+                matches = find_by_key(client, spec, account_id, props)
+                if matches or props.get(ADOPT_EXISTING):
+                    found = single_match(spec, account_id, props, matches)
+                    refuse_unmanageable(spec, found, ADOPT_EXISTING)
+                    return self._adopt(client, found, props)
+            else:
+                same_key = process_existing_keys().matches(client, spec, account_id, props)
+                refuse_existing(spec, account_id, props, same_key)
+            entry = self._post(client, account_id, props)
+        return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry, adopted=False))
+
+    def _post(self, client: CloudflareClient, account_id: str, props: dict[str, Any]) -> dict[str, Any]:
+        """POST the entry, never twice blindly: after a lost answer, look for the entry before trying again."""
+        spec, started = self.settings_type, datetime.now(timezone.utc)
         with writing(client, account_id, spec.collection):
             entry = client.create(
                 self._path(account_id),
                 spec.create_body(props),
                 find_landed=lambda: find_landed(client, spec, account_id, props, started),
             )
-        return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry, adopted=False))
+        process_existing_keys().note_written(client, spec, account_id, entry)
+        return entry
 
     def _adopt(self, client: CloudflareClient, existing: dict[str, Any], props: dict[str, Any]) -> CreateResult:
         """PATCH an existing entry (already checked to be manageable) to the declared values."""
         spec, entry_id, account_id = self.settings_type, str(existing["id"]), str(props[ACCOUNT_ID])
         with writing(client, account_id, spec.collection):
             entry = client.patch(self._path(account_id, entry_id), spec.update_body(props))
+        process_existing_keys().note_written(client, spec, account_id, {**props, **entry, "id": entry_id})
         logger.info("%s adopted existing entry %s", spec.resource_name, entry_id)
         return CreateResult(entry_id, spec.outputs_after_write(props, entry, adopted=True))
 
@@ -118,6 +132,7 @@ class SettingsProvider(StatelessProvider):
         client, account_id = self.client(), str(news[ACCOUNT_ID])
         with writing(client, account_id, spec.collection):
             entry = client.patch(self._path(account_id, id_), spec.update_body(news))
+        process_existing_keys().note_written(client, spec, account_id, {**news, **entry, "id": id_})
         return UpdateResult(spec.outputs_after_write(news, entry, adopted=bool(olds.get(ADOPTED))))
 
     @reported
@@ -142,3 +157,4 @@ class SettingsProvider(StatelessProvider):
                 client.delete(self._path(account_id, id_))
         except NotFoundError:
             logger.info("%s %s was already gone", spec.resource_name, id_)
+        process_existing_keys().note_deleted(client, spec, account_id, id_)

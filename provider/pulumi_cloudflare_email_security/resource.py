@@ -11,7 +11,7 @@ import pulumi.dynamic
 
 from .credentials import CONFIG_NAMESPACE, ENV_ACCOUNT_ID
 from .engine import SettingsProvider
-from .set_inputs import COUNT, ENTRIES, EXCLUSIVE
+from .set_inputs import COUNT, DRIFT_IDS, ENTRIES, EXCLUSIVE
 from .sets import SetProvider
 from .settings.base import ACCOUNT_ID, ADOPT_EXISTING, ADOPTED
 
@@ -86,6 +86,10 @@ class SetResource(pulumi.dynamic.Resource):
     declared fields. An exclusive set's refresh also lists the entries it does not declare (drift)."""
     count: pulumi.Output[int]
     """How many entries ``entries`` holds."""
+    drift_ids: pulumi.Output[list[str]]
+    """The ids among ``entries`` that an exclusive set found at refresh without declaring them: the next
+    ``up`` deletes them while the set stays exclusive, and drops them from the set, leaving them in place,
+    when ``exclusive`` goes off."""
     exclusive: pulumi.Output[bool]
     """Whether the set owns the whole collection of its account."""
     adopt_existing: pulumi.Output[bool]
@@ -108,5 +112,6 @@ class SetResource(pulumi.dynamic.Resource):
             EXCLUSIVE: exclusive,
             ADOPT_EXISTING: adopt_existing,
             COUNT: None,
+            DRIFT_IDS: None,
         }
         super().__init__(provider, resource_name, props, opts)

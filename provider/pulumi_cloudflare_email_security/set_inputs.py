@@ -26,6 +26,8 @@ ENTRIES = "entries"
 COUNT = "count"
 EXCLUSIVE = "exclusive"
 ENTRY_ID = "id"
+DRIFT_IDS = "drift_ids"
+"""An output: the ids among ``entries`` that an exclusive set found at refresh without declaring them."""
 SET_INPUTS = (ACCOUNT_ID, ENTRIES, EXCLUSIVE, ADOPT_EXISTING)
 """Every input of a set resource."""
 
@@ -40,8 +42,9 @@ def check_set(spec: SettingsType, set_name: str, news: Mapping[str, Any]) -> tup
     """Validate a set's inputs: each entry by the single resource's rules, named by position and field
     (``entries[3].pattern: …``), and each natural key declared once. Unknown values pass unchecked."""
     bag = {k: v for k, v in news.items() if k != PROVIDER_KEY}
-    if bag.get(COUNT) is None:
-        bag.pop(COUNT, None)  # the output placeholder the resource class registers
+    for output in (COUNT, DRIFT_IDS):
+        if bag.get(output) is None:
+            bag.pop(output, None)  # the output placeholders the resource class registers
     failures = []
     for name in bag:
         if name not in SET_INPUTS:
@@ -164,3 +167,22 @@ def entry_as_read(spec: SettingsType, recorded: Mapping[str, Any], entry: Mappin
 def recorded_ids(entries: Any) -> list[str]:
     """The entry ids recorded in a set's outputs."""
     return [str(e[ENTRY_ID]) for e in entries or [] if isinstance(e, dict) and e.get(ENTRY_ID)]
+
+
+def owned_ids(spec: SettingsType, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """The recorded entries that an update may write and delete as the set's own.
+
+    Drift that an exclusive set recorded at refresh (entries it found without declaring them) is the set's
+    only while it stays exclusive: when ``exclusive`` goes off, those entries are dropped from the set, never
+    deleted. A state recorded before drift was marked cannot tell drift apart, so then only the recorded
+    entries whose key is still declared count as the set's, and entries removed in the same change stay.
+    """
+    recorded = [e for e in olds.get(ENTRIES) or [] if isinstance(e, dict) and e.get(ENTRY_ID)]
+    if news.get(EXCLUSIVE) or not olds.get(EXCLUSIVE):
+        return [str(e[ENTRY_ID]) for e in recorded]
+    drift = olds.get(DRIFT_IDS)
+    if isinstance(drift, list):
+        dropped = {str(i) for i in drift}
+        return [str(e[ENTRY_ID]) for e in recorded if str(e[ENTRY_ID]) not in dropped]
+    declared = {spec.key_of(e) for e in news.get(ENTRIES) or [] if isinstance(e, dict)}
+    return [str(e[ENTRY_ID]) for e in recorded if spec.key_of(e) in declared]

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
@@ -107,6 +108,8 @@ class SetWrite:
         self.lost_error: TransportError | None = None
         self.lost_at = 0.0
         """When the last POST that got no answer failed (``time.monotonic``): the grace wait counts from here."""
+        self.rivals: set[str] = set()
+        """Entries another writer created with a key this call created, at the same moment: never this set's."""
         self.tries = Tries()
         self._lock = threading.Lock()
 
@@ -117,6 +120,7 @@ class SetWrite:
         self._take_stock()
         try:
             self._converge()
+            self._refuse_rivals()
             assigned = self._plan()[1]
         except Exception as failure:
             raise self._undo(failure) from None
@@ -244,13 +248,51 @@ class SetWrite:
             self.current = current
             self.unsure = False
             for entry_id, entry in current.items():
-                if entry_id in self.baseline or entry_id in self.mine or self._unmanageable(entry):
+                if entry_id in self.baseline or entry_id in self.mine or entry_id in self.rivals:
+                    continue
+                if self._unmanageable(entry):
                     continue
                 key = self.spec.key_of(entry)
                 if key in self.posted:
                     # New since the first listing, with a key this call POSTed: a POST whose answer was lost.
                     self._note_created(key, entry)
                     self.lost.discard(key)
+
+    def _refuse_rivals(self) -> None:
+        """List once more after creating entries, to catch a writer in another process that created one of the
+        same keys at the same moment (both listings showed the key free). Of two such entries the one created
+        first stays: when that is the other's, this call fails, and its entries are deleted again."""
+        if not self.created:
+            return
+        listed = self._listing_as_is()
+        ours = {key: entry_id for entry_id, key in self.created.items() if entry_id in listed}
+        beaten: list[str] = []
+        for entry_id, entry in listed.items():
+            if entry_id in self.baseline or entry_id in self.mine or self._unmanageable(entry):
+                continue
+            key = self.spec.key_of(entry)
+            if key not in ours:
+                continue
+            self.rivals.add(entry_id)
+            if _created_first(entry, listed[ours[key]]):
+                beaten.append(f"{self._described(ours[key], key)}, and another writer created {entry_id} before it")
+        if beaten:
+            raise InputError(
+                f"{self.set_name}: {len(beaten)} declared entries were created at the same moment by another writer "
+                f"(another stack, or another run of this one): {_listed(beaten)}; run `pulumi up` again: it refuses "
+                f"the other writer's entries as existing ones unless {ADOPT_EXISTING}=True, which takes them over"
+            )
+
+    def _listing_as_is(self) -> dict[str, Entry]:
+        """The collection now, every page, retried as the retry policy says; nothing reconciled."""
+        tries = Tries()
+        while True:
+            try:
+                listed = self.client.list_all(self.path)
+            except _RECOVERABLE as error:
+                self.client.wait_before_retry(error, tries)
+            else:
+                return {str(e[ENTRY_ID]): e for e in listed if e.get(ENTRY_ID)}
 
     def _plan(self) -> tuple[_Plan, dict[Key, str]]:
         """What is left to write, and the entry (id) that stands for each declared key so far."""
@@ -483,6 +525,22 @@ class SetWrite:
             return type(failure)(f"{failure}; {sentence}")
         logger.warning("%s", sentence)
         return failure
+
+
+def _created_first(entry: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether ``entry`` was created before ``other``: by the API's ``created_at``, then by id, so that two
+    writers comparing the same two entries agree."""
+
+    def order(e: Mapping[str, Any]) -> tuple[datetime, str]:
+        try:
+            created = datetime.fromisoformat(str(e.get("created_at")).replace("Z", "+00:00"))
+        except ValueError:
+            created = datetime.max.replace(tzinfo=timezone.utc)
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=timezone.utc)
+        return created, str(e.get(ENTRY_ID))
+
+    return order(entry) < order(other)
 
 
 def _ids(entries: Iterable[Mapping[str, Any]]) -> str:

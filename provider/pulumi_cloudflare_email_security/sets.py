@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from pulumi.dynamic import (
@@ -56,11 +57,14 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .client import settings_path
+from .claims import claimed
+from .client import CloudflareClient, settings_path
+from .existing import process_existing_keys
 from .read_cache import writing
 from .reporting import reported
 from .set_inputs import (
     COUNT,
+    DRIFT_IDS,
     ENTRIES,
     ENTRY_ID,
     EXCLUSIVE,
@@ -69,6 +73,7 @@ from .set_inputs import (
     diff_set,
     entry_after_write,
     entry_as_read,
+    owned_ids,
     recorded_ids,
 )
 from .set_write import SetWrite
@@ -116,7 +121,7 @@ class SetProvider(StatelessProvider):
     @reported
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Bring the set's entries to the declared ones: post, patch (changed entries only) and delete."""
-        return UpdateResult(self._write(news, owned=recorded_ids(olds.get(ENTRIES))))
+        return UpdateResult(self._write(news, owned=owned_ids(self.settings_type, olds, news)))
 
     def _write(self, props: Mapping[str, Any], owned: Iterable[str]) -> Bag:
         spec, client, account_id = self.settings_type, self.client(), str(props[ACCOUNT_ID])
@@ -131,17 +136,19 @@ class SetProvider(StatelessProvider):
             exclusive=bool(props.get(EXCLUSIVE)),
             adopt_existing=bool(props.get(ADOPT_EXISTING)),
         )
-        with writing(client, account_id, spec.collection):
+        keys = [spec.key_of(entry) for entry in declared]
+        with claimed(client, account_id, spec.collection, keys), _writing(client, account_id, spec.collection):
             listed = write.run()
         entries = [entry_after_write(spec, wanted, entry) for wanted, entry in zip(declared, listed, strict=True)]
         return self._outputs(props, entries)
 
     @staticmethod
-    def _outputs(props: Mapping[str, Any], entries: list[Entry]) -> Bag:
+    def _outputs(props: Mapping[str, Any], entries: list[Entry], drift: Iterable[str] = ()) -> Bag:
         return {
             ACCOUNT_ID: props.get(ACCOUNT_ID),
             ENTRIES: entries,
             COUNT: len(entries),
+            DRIFT_IDS: list(drift),
             EXCLUSIVE: bool(props.get(EXCLUSIVE)),
             ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
         }
@@ -154,16 +161,19 @@ class SetProvider(StatelessProvider):
         listed = self.client().list_all(settings_path(account_id, spec.collection))
         by_id = {str(e[ENTRY_ID]): e for e in listed if e.get(ENTRY_ID)}
 
-        entries = []
+        known_drift = {str(i) for i in props.get(DRIFT_IDS) or []}
+        entries, drift = [], []
         for recorded in props.get(ENTRIES) or []:
             entry = by_id.pop(str(recorded.get(ENTRY_ID)), None)
             if entry is not None and not spec.unmanageable_reason(entry):
                 entries.append(entry_as_read(spec, recorded, entry))
+                if str(entry[ENTRY_ID]) in known_drift:
+                    drift.append(str(entry[ENTRY_ID]))
         if props.get(EXCLUSIVE):
-            entries += [
-                entry_as_read(spec, entry, entry) for entry in by_id.values() if not spec.unmanageable_reason(entry)
-            ]
-        return ReadResult(id_, self._outputs(props, entries))
+            found = [entry for entry in by_id.values() if not spec.unmanageable_reason(entry)]
+            entries += [entry_as_read(spec, entry, entry) for entry in found]
+            drift += [str(entry[ENTRY_ID]) for entry in found]
+        return ReadResult(id_, self._outputs(props, entries, drift))
 
     @reported
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -171,5 +181,16 @@ class SetProvider(StatelessProvider):
         spec, client, account_id = self.settings_type, self.client(), str(props[ACCOUNT_ID])
         recorded = [e for e in props.get(ENTRIES) or [] if isinstance(e, dict) and e.get(ENTRY_ID)]
         write = SetWrite(spec, self.set_name(), client, account_id, [], recorded_ids(recorded))
-        with writing(client, account_id, spec.collection):
+        with _writing(client, account_id, spec.collection):
             write.remove(recorded)
+
+
+@contextmanager
+def _writing(client: CloudflareClient, account_id: str, collection: str) -> Iterator[None]:
+    """Around a set's write: afterwards, neither a refresh nor a single resource's Create goes by a listing of
+    the collection taken before (see :mod:`.read_cache` and :mod:`.existing`)."""
+    try:
+        with writing(client, account_id, collection):
+            yield
+    finally:
+        process_existing_keys().forget(client, account_id, collection)
