@@ -31,6 +31,7 @@ from .settings.base import (
     Bag,
     SettingsType,
 )
+from .tuning import warn
 
 logger = logging.getLogger(__name__)
 
@@ -267,6 +268,7 @@ class SetWrite:
         listed = self._listing_as_is()
         ours = {key: entry_id for entry_id, key in self.created.items() if entry_id in listed}
         beaten: list[str] = []
+        later: list[str] = []
         for entry_id, entry in listed.items():
             if entry_id in self.baseline or entry_id in self.mine or self._unmanageable(entry):
                 continue
@@ -276,6 +278,14 @@ class SetWrite:
             self.rivals.add(entry_id)
             if _created_first(entry, listed[ours[key]]):
                 beaten.append(f"{self._described(ours[key], key)}, and another writer created {entry_id} before it")
+            else:
+                later.append(f"{self._described(ours[key], key)}, and another writer created {entry_id} after it")
+        if later and not beaten:
+            # The other writer, if it checks as this one does, deletes its entry again; say so in case it does not.
+            warn(
+                f"{self.set_name}: {len(later)} declared entries were created again by another writer at the same "
+                f"moment: {_listed(later)}; the set keeps its own; delete the others if their writer does not"
+            )
         if beaten:
             raise InputError(
                 f"{self.set_name}: {len(beaten)} declared entries were created at the same moment by another writer "
