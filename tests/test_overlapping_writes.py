@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 import pytest
 
-from pulumi_cloudflare_email_security.emulator import EmulatorServer
+from pulumi_cloudflare_email_security.emulator import EmulatorServer, Fault
 from pulumi_cloudflare_email_security.emulator.routes import ROUTE, EmulatorResponse
 from pulumi_cloudflare_email_security.registry import SET_SETTINGS_TYPES, SETTINGS_TYPES
 
@@ -252,7 +252,9 @@ def test_a_set_and_a_single_resource_declaring_one_key_at_once_write_it_once(
 ) -> None:
     set_name = SET_OF[type_name]
     the_set = SetStack(provider, set_name, set_registered[set_name])
+    # The set's listing is taken first and answered late; the single's POST lands in between.
     router.answer_listings_late(spec_of(set_name).collection, 0.3)
+    router.faults.add(Fault("latency", collection=spec_of(set_name).collection, method="POST", latency=0.15))
     outcomes = in_parallel(
         lambda: the_set.up(entries(set_name, range(3))), lambda: create_single(provider, registered, type_name, 1)
     )
