@@ -156,8 +156,8 @@ def test_missing_credentials_fail_loudly_naming_the_variable(
     registered: dict[str, dict[str, Any]], emulator_server: EmulatorServer
 ) -> None:
     with ProviderProcess(provider_env(emulator_server.base_url)) as process:
-        checked = process.check("AllowPolicy", registered["AllowPolicy"])
-        with pytest.raises(grpc.RpcError) as raised:
-            process.create("AllowPolicy", checked.inputs)
-    assert "CLOUDFLARE_API_TOKEN" in (raised.value.details() or "")
+        for call in (process.check, process.create):  # a preview fails as up does
+            with pytest.raises(grpc.RpcError) as raised:
+                call("AllowPolicy", registered["AllowPolicy"])
+            assert "CLOUDFLARE_API_TOKEN" in (raised.value.details() or "")
     assert emulator_server.router.backend.entries(ACCOUNT_ID, "allow_policies") == []

@@ -122,6 +122,14 @@ class CloudflareClient:
         """The API base URL requests go to now, as configured (checked only when a request is sent)."""
         return resolve_base_url(self._environ)
 
+    def check_settings(self) -> None:
+        """Raise the :class:`ConfigurationError` the next request would meet, without sending anything: for
+        the credentials, the base URL and, for ``embedded:PATH``, the emulator's state file (the reliability
+        settings were checked when this client was made). A base URL missing ``/client/v4`` only shows in
+        the API's answer, so it is not found here."""
+        resolve_credentials(self._environ)
+        self._target()
+
     def _target(self) -> _Target:
         base_url, source = resolve_base_url_setting(self._environ)
         http, origin = pooled_client(base_url, source)

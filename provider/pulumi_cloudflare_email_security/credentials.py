@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
+from .formats import ACCOUNT_ID_RULE
 
 CLOUDFLARE_API_URL = "https://api.cloudflare.com/client/v4"
 CONFIG_NAMESPACE = "cloudflare-email-security"
@@ -39,6 +40,8 @@ ENV_EMAIL = "CLOUDFLARE_EMAIL"
 ENV_KEY = "CLOUDFLARE_API_KEY"
 ENV_BASE_URL = "CLOUDFLARE_BASE_URL"
 ENV_ACCOUNT_ID = "CLOUDFLARE_ACCOUNT_ID"
+ACCOUNT_ID_SOURCES = f"the stack config {CONFIG_NAMESPACE}:accountId or cloudflare:accountId, or {ENV_ACCOUNT_ID}"
+"""Where a program takes the account id from when a resource or lookup names none, in that order."""
 
 _CREDENTIAL_NAMESPACES = (CONFIG_NAMESPACE, "cloudflare")
 _SHARED_KEYS = ("apiToken", "email", "apiKey", "accountId")
@@ -81,6 +84,12 @@ class Credentials:
     def __str__(self) -> str:
         kind = "API token" if self.token else "email + global API key"
         return f"<{kind} from {self.source}>"
+
+
+def no_account_message() -> str:
+    """The one line for an ``account_id`` that is needed and not given, by a resource, a set or a lookup: the
+    input, and the stack config keys and environment variable a program takes it from instead."""
+    return f"account_id: is required: pass account_id ({ACCOUNT_ID_RULE}), or set {ACCOUNT_ID_SOURCES}"
 
 
 def remember_stack_config(config: Mapping[str, object]) -> None:

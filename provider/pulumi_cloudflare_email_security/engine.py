@@ -48,7 +48,11 @@ class SettingsProvider(StatelessProvider):
 
     @reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate inputs before any API call; unknown values (in a preview) pass unchecked."""
+        """Validate inputs before any API call; unknown values (in a preview) pass unchecked.
+
+        The configuration is checked first, as create would meet it, without any request either.
+        """
+        self.check_configuration()
         inputs, failures = check_inputs(self.settings_type, news)
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
 

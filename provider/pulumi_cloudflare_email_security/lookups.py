@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 import pulumi
 
 from .client import CloudflareClient, settings_path
-from .credentials import load_program_config
+from .credentials import ACCOUNT_ID_SOURCES, load_program_config, no_account_message
 from .entries import (
     AllowPolicyInfo,
     BlockedSenderInfo,
@@ -34,18 +34,15 @@ Direction = Literal["asc", "desc"]
 PatternTypeFilter = Literal["EMAIL", "DOMAIN", "IP", "UNKNOWN"]
 DeliveryMode = Literal["DIRECT", "BCC", "JOURNAL", "API", "RETRO_SCAN"]
 DomainStatus = Literal["PENDING", "ACTIVE", "FAILED", "TIMEOUT"]
-_DEFAULT_ACCOUNT_SOURCES = (
-    "the stack config cloudflare-email-security:accountId or cloudflare:accountId, or CLOUDFLARE_ACCOUNT_ID"
-)
 
 
 def _list(collection: str, model: type[InfoT], account_id: str | None, filters: Mapping[str, Any]) -> list[InfoT]:
     load_program_config()
     account = account_id or default_account_id()
     if not account:
-        raise ConfigurationError(f"account_id: no account given: pass account_id, or set {_DEFAULT_ACCOUNT_SOURCES}")
+        raise ConfigurationError(no_account_message())
     if account_id_problem(account):
-        where = "" if account_id else f", the default from {_DEFAULT_ACCOUNT_SOURCES}"
+        where = "" if account_id else f", the default from {ACCOUNT_ID_SOURCES}"
         raise ConfigurationError(f"account_id: must be {ACCOUNT_ID_RULE} (got {shown(account)}{where})")
     params = {k: v for k, v in filters.items() if v is not None and k != "account_id"}
     entries = CloudflareClient().iter_list(settings_path(account, collection), params)

@@ -103,7 +103,11 @@ class SetProvider(StatelessProvider):
 
     @reported
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate every entry and the set's own inputs before any API call; unknowns pass unchecked."""
+        """Validate every entry and the set's own inputs before any API call; unknowns pass unchecked.
+
+        The configuration is checked first, as create would meet it, without any request either.
+        """
+        self.check_configuration()
         inputs, failures = check_set(self.settings_type, self.set_name(), news)
         return CheckResult(inputs, [CheckFailure(f.property, f.reason) for f in failures])
 

@@ -35,6 +35,12 @@ class StatelessProvider(ResourceProvider):
         """The API client for this call (pooled connections underneath)."""
         return CloudflareClient()
 
+    def check_configuration(self) -> None:
+        """Fail as the first request of a create would on the process's configuration (credentials, base
+        URL, reliability settings), with the same error, but sending nothing: so that a preview fails where
+        ``up`` would. Check calls it; refresh and destroy, which do not run Check, meet it at their request."""
+        self.client().check_settings()
+
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the stack's credential and base-URL settings for this process (never on the instance)."""
         remember_stack_config({key: req.config.get(key) for key in STACK_CONFIG_KEYS})

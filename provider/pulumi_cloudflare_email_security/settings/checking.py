@@ -12,7 +12,8 @@ from typing import Any
 
 import pydantic
 
-from ..formats import ACCOUNT_ID_RE, ACCOUNT_ID_RULE, account_id_problem, shown, shown_name
+from ..credentials import no_account_message
+from ..formats import ACCOUNT_ID_RE, account_id_problem, shown, shown_name
 from .base import (
     ACCOUNT_ID,
     ADOPT_EXISTING,
@@ -90,7 +91,7 @@ def account_failures(value: Any) -> list[Failure]:
     if is_unknown(value):
         return []
     if value is None or value == "":
-        return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: is required: {ACCOUNT_ID_RULE}")]
+        return [Failure(ACCOUNT_ID, no_account_message())]
     problem = account_id_problem(value)
     return [Failure(ACCOUNT_ID, f"{ACCOUNT_ID}: {problem}")] if problem else []
 
