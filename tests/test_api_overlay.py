@@ -273,7 +273,7 @@ def test_the_ip_rule_takes_the_examples_the_spec_gives() -> None:
         assert any(":" in e for e in examples) and any("." in e for e in examples), examples
         for example in examples:
             ipaddress.ip_network(example, strict=False)
-            assert pattern_problem(example, "IP", False) is None, example
+            assert pattern_problem(example, "IP") is None, example
 
 
 def test_the_ip_rule_refuses_every_range_the_spec_names() -> None:
@@ -283,10 +283,10 @@ def test_the_ip_rule_refuses_every_range_the_spec_names() -> None:
     assert {kind.removeprefix("IPv4-mapped ") for kind, _ in REFUSED_IP_NETWORKS} <= set(REFUSED_EXAMPLES)
     for examples in REFUSED_EXAMPLES.values():
         for example in examples:
-            problem = pattern_problem(example, "IP", False)
+            problem = pattern_problem(example, "IP")
             assert problem is not None and "public IP address" in problem, example
     for example in ACCEPTED_EXAMPLES:
-        assert pattern_problem(example, "IP", False) is None, example
+        assert pattern_problem(example, "IP") is None, example
 
 
 @pytest.mark.parametrize("collection", sorted(PATTERN_TYPED))

@@ -9,15 +9,18 @@ once per account).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..formats import pattern_problem, regex_problem
+from ..formats import pattern_problem
 from .failures import ApiFailure
 
 PATTERN_TYPED = frozenset({"allow_policies", "block_senders"})
 ALWAYS_REGEX = frozenset({"content_policies"})
 """Collections whose ``pattern`` is always a regular expression."""
+REGEX_FLAGGED = frozenset({"allow_policies", "block_senders", "trusted_domains"})
+"""Collections whose ``pattern`` is a regular expression when the entry's ``is_regex`` is set."""
 NON_EMPTY_SETS: dict[str, tuple[str, ...]] = {"content_policies": ("targets",)}
 """List fields that must name at least one value, and each value once."""
 DIRECTORY_INTERNAL = "A1S_INTERNAL"
@@ -75,24 +78,38 @@ DEPRECATED_MIRRORS: dict[str, dict[str, str]] = {
 
 def check_write(collection: str, entry: Mapping[str, Any], body: Mapping[str, Any]) -> None:
     """Refuse a create or edit whose resulting ``entry`` the API would not accept."""
-    if collection in PATTERN_TYPED:
-        if body.get("pattern_type") == "UNKNOWN":
-            raise ApiFailure.invalid("pattern_type: UNKNOWN is deprecated and cannot be used when creating or updating")
-        problem = pattern_problem(
-            str(entry.get("pattern", "")), str(entry.get("pattern_type")), bool(entry.get("is_regex"))
-        )
-        if problem:
-            raise ApiFailure.invalid(f"pattern: {problem}")
-    if collection in ALWAYS_REGEX or (collection == "trusted_domains" and entry.get("is_regex")):
-        problem = regex_problem(str(entry.get("pattern", "")))
-        if problem:
-            raise ApiFailure.invalid(f"pattern: {problem}")
+    if collection in PATTERN_TYPED and body.get("pattern_type") == "UNKNOWN":
+        raise ApiFailure.invalid("pattern_type: UNKNOWN is deprecated and cannot be used when creating or updating")
+    pattern = str(entry.get("pattern", ""))
+    if collection in ALWAYS_REGEX or (collection in REGEX_FLAGGED and entry.get("is_regex")):
+        problem = regex_problem(pattern)
+    elif collection in PATTERN_TYPED:
+        problem = pattern_problem(pattern, str(entry.get("pattern_type")))
+    else:
+        problem = None
+    if problem:
+        raise ApiFailure.invalid(f"pattern: {problem}")
     for name in NON_EMPTY_SETS.get(collection, ()):
         values = list(entry.get(name) or [])
         if not values:
             raise ApiFailure.invalid(f"{name}: must list at least one value")
         if len(set(values)) != len(values):
             raise ApiFailure.invalid(f"{name}: must list each value once")
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why the API would refuse ``pattern`` as a regular expression, or ``None``: the emulator takes what
+    Python's ``re`` compiles, and refuses every way ``re.compile`` can fail, not only ``re.error`` (a
+    repetition count too large, groups nested too deeply, clashing inline flags)."""
+    try:
+        re.compile(pattern)
+    except RecursionError:
+        why = "its groups nest too deeply"
+    except (re.error, OverflowError, ValueError, MemoryError) as exc:
+        why = " ".join(str(exc).split()) or "it needs too much memory"  # one line: re quotes line breaks
+    else:
+        return None
+    return f"is not a valid regular expression: {why}"
 
 
 def check_editable(collection: str, existing: Mapping[str, Any], body: Mapping[str, Any]) -> None:

@@ -63,7 +63,7 @@ def seed_state(
                     except ApiFailure as failure:
                         problems = "; ".join(message for _, message in failure.errors)
                         raise SeedError(f"{collection}[{position}] was refused: {problems}") from None
-        except SeedError:
+        except BaseException:  # not only a refusal: whatever stops the seed midway, nothing is kept
             backend.restore(before)
             raise
     return created

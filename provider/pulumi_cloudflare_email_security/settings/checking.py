@@ -13,7 +13,7 @@ from typing import Any
 import pydantic
 
 from ..credentials import no_account_message
-from ..formats import ACCOUNT_ID_RE, account_id_problem, shown, shown_name
+from ..formats import ACCOUNT_ID_RE, account_id_problem, elided, shown, shown_name
 from .base import (
     ACCOUNT_ID,
     ADOPT_EXISTING,
@@ -43,6 +43,29 @@ def split_entry_id(value: str) -> tuple[str | None, str]:
     if match is None:
         return None, value
     return match["account"], match["id"]
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a regular expression Python's ``re`` compiles, or ``None`` when it compiles.
+
+    Every way ``re.compile`` refuses a pattern is a reason, not only ``re.error``: a repetition count too
+    large (``a{4294967296}``, ``OverflowError``), groups nested too deeply for the parser (``RecursionError``),
+    clashing inline flags (``(?a)(?u)``, ``ValueError``). Python's syntax is close to, but not the same as, the
+    engine Cloudflare matches with: a pattern that passes here may still be refused by the API, which then
+    says why. The reason is one line: line breaks that ``re`` quotes from the pattern are escaped.
+    """
+    try:
+        re.compile(pattern)
+    except RecursionError:
+        why = "its groups nest too deeply"
+    except MemoryError:
+        why = "it needs more memory than there is"
+    except (re.error, OverflowError, ValueError) as exc:
+        why = str(exc)
+    else:
+        return None
+    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in why)
+    return f"is not a valid regular expression in Python's re syntax ({elided(printable, 160)})"
 
 
 def check_inputs(spec: SettingsType, news: Mapping[str, Any]) -> tuple[Bag, list[Failure]]:

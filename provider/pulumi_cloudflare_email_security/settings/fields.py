@@ -14,10 +14,10 @@ from ..formats import (
     is_subdomain,
     is_uuid,
     pattern_problem,
-    regex_problem,
     shown,
 )
 from .base import CrossCheck
+from .checking import regex_problem
 
 
 class StrictModel(pydantic.BaseModel):
@@ -65,7 +65,7 @@ DomainName = Annotated[str, _rule(is_domain_name, "must be a domain name such as
 Uuid = Annotated[str, _rule(is_uuid, "must be a UUID such as f174e90a-fafe-4643-bbbc-4a0ed4fc8415")]
 IpNetwork = Annotated[str, _rule(is_ip_network, "must be an IP address or CIDR block such as 192.0.2.0/24")]
 Regex = Annotated[str, pydantic.StringConstraints(min_length=1), pydantic.AfterValidator(_compiles)]
-"""A regular expression, which must compile (in Python's ``re`` syntax: see :func:`..formats.regex_problem`).
+"""A regular expression, which must compile (in Python's ``re`` syntax: see :func:`.checking.regex_problem`).
 
 Never empty: an empty pattern would match everything.
 """
@@ -84,7 +84,9 @@ PatternType = Annotated[Literal["EMAIL", "DOMAIN", "IP"], pydantic.BeforeValidat
 
 
 def _pattern_fits_type(values: Mapping[str, Any]) -> str | None:
-    return pattern_problem(values["pattern"], values["pattern_type"], values["is_regex"])
+    if values["is_regex"]:
+        return regex_problem(values["pattern"])
+    return pattern_problem(values["pattern"], values["pattern_type"])
 
 
 def _regex_compiles(values: Mapping[str, Any]) -> str | None:

@@ -14,10 +14,11 @@ import pydantic
 from typing_extensions import NotRequired
 
 from ..engine import SettingsProvider
-from ..formats import EMAIL_RE, regex_problem, shown
+from ..formats import EMAIL_RE, shown
 from ..resource import MODULE, SetResource, SettingsResource
 from ..sets import SetProvider
 from .base import CaseInsensitive, CrossCheck, SettingsType
+from .checking import regex_problem
 from .fields import StrictModel, UnlimitedComments
 
 INTERNAL = "A1S_INTERNAL"
