@@ -30,11 +30,15 @@ from typing import Any
 import grpc
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
+from pulumi_cloudflare_email_security.cli import json_text
 from pulumi_cloudflare_email_security.emulator import EmulatorServer
 from pulumi_cloudflare_email_security.emulator.routes import ROUTE, EmulatorResponse
 from pulumi_cloudflare_email_security.formats import escaped
 from pulumi_cloudflare_email_security.registry import SETTINGS_TYPES
+from pulumi_cloudflare_email_security.render import py_comment, yaml_comment
 
 from .conftest import ACCOUNT_ID, CANARY
 from .protocol import ProviderProcess
@@ -71,12 +75,46 @@ SEQUENCES = ("\x1b[2J", "\x1b[99;99H", "\x1b]8;;", "\x9b")
 """What the data would make a terminal do, if shown raw (rich itself never writes these)."""
 REGEX_BREAKS = ("\r", "\u2028", "\x85", "\x1b")
 """Characters that an invalid pattern's error message quotes as they are (``unknown extension ?\\r``)."""
-BIN = Path(sys.executable).parent
+CFES = shutil.which("cfes", path=str(Path(sys.executable).parent)) or "cfes"
 
 
 def unprintable(text: str, allowed: str = "\n") -> set[str]:
     """The characters of ``text`` that a terminal or a parser could act on, less ``allowed``."""
     return {char for char in text if not char.isprintable() and char not in allowed}
+
+
+# --- the rule --------------------------------------------------------------------------------------
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()))
+"""Any text at all: surrogates, controls and unassigned code points included."""
+
+
+@given(ANY_TEXT)
+def test_escaped_text_is_printable_and_stays_as_it_is_when_escaped_again(text: str) -> None:
+    shown = escaped(text)
+    assert unprintable(shown, allowed="") == set()
+    assert escaped(shown) == shown
+    assert shown == text or not text.isprintable()
+
+
+@given(ANY_TEXT)
+def test_any_text_as_a_comment_is_a_comment_and_nothing_else(text: str) -> None:
+    python, yml = "\n".join(py_comment(text, indent=1)), "\n".join(yaml_comment(text, indent=2))
+    assert unprintable(python) == unprintable(yml) == set()
+    assert ast.dump(ast.parse(python)) == ast.dump(ast.Module(body=[], type_ignores=[]))
+    assert yaml.safe_load(yml) is None
+
+
+@given(
+    st.recursive(
+        ANY_TEXT | st.integers() | st.booleans() | st.none(),
+        lambda inner: st.lists(inner) | st.dictionaries(ANY_TEXT, inner),
+    )
+)
+def test_json_output_is_printable_and_parses_back_exactly(value: Any) -> None:
+    text = json_text(value)
+    assert unprintable(text) == set()
+    assert json.loads(text) == value
 
 
 # --- the account -----------------------------------------------------------------------------------
@@ -215,11 +253,10 @@ def terminal_env(server: EmulatorServer) -> dict[str, str]:
 def on_a_terminal(*args: str | Path, env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
     """Run ``cfes`` with stdout and stderr on a pseudo-terminal (1000 columns), as a person does: its exit
     code and everything it wrote there, rich's own control sequences included."""
-    command = shutil.which("cfes", path=str(BIN)) or "cfes"
     main, side = pty.openpty()
     fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 60, 1000, 0, 0))
     process = subprocess.Popen(
-        [command, *map(str, args)], stdin=subprocess.DEVNULL, stdout=side, stderr=side, env=env, close_fds=True
+        [CFES, *map(str, args)], stdin=subprocess.DEVNULL, stdout=side, stderr=side, env=env, close_fds=True
     )
     os.close(side)
     chunks, deadline = [], time.monotonic() + timeout
@@ -322,7 +359,7 @@ def test_an_echoed_path_is_printed_as_it_is(name: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == f"Added 1 entry to account {ACCOUNT_ID} in {state}."
     served = subprocess.Popen(
-        [shutil.which("cfes", path=str(BIN)) or "cfes", "emulator", "--port", "0", "--state", str(state)],
+        [CFES, "emulator", "--port", "0", "--state", str(state)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

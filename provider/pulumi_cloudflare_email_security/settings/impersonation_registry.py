@@ -14,7 +14,7 @@ import pydantic
 from typing_extensions import NotRequired
 
 from ..engine import SettingsProvider
-from ..formats import EMAIL_RE, escaped, regex_problem, shown
+from ..formats import EMAIL_RE, regex_problem, shown
 from ..resource import MODULE, SetResource, SettingsResource
 from ..sets import SetProvider
 from .base import CaseInsensitive, CrossCheck, SettingsType
@@ -45,9 +45,8 @@ def _synced_from_directory(entry: Mapping[str, Any]) -> str | None:
     provenance = entry.get("provenance")
     if provenance in (None, INTERNAL):
         return None
-    source = escaped(str(provenance))  # the API's text, in a message that reaches a terminal
     return (
-        f"it is synced from a directory (provenance {source}) and the API refuses to edit such entries; "
+        f"it is synced from a directory (provenance {provenance}) and the API refuses to edit such entries; "
         "change it in the directory, or manage a separate A1S_INTERNAL entry"
     )
 
