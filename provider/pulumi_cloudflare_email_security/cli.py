@@ -3,6 +3,9 @@
 account's settings as a Pulumi project that adopts them; ``cfes list`` shows the entries of one type.
 
 Every failure a user can cause is one line on stderr that names the problem and the fix, with exit code 2.
+Nothing that is not the program's own text is interpreted on the way to the terminal: values from the account,
+the API's messages and echoed option values are printed without rich markup or emoji codes, and with every
+character that is not printable escaped (:func:`.formats.escaped`), in the table and in JSON alike.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from .export import (
     settings_type_named,
     summary,
 )
-from .formats import ACCOUNT_ID_RE, shown
+from .formats import ACCOUNT_ID_RE, escaped, shown
 from .lookup_filters import FILTERS, LOOKUPS, filters_of
 from .registry import SETTINGS_TYPES
 
@@ -58,9 +61,14 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
+def say(message: str) -> None:
+    """Print a line on stderr as it reads: no markup, no emoji codes, nothing a terminal would act on."""
+    console.print(Text(escaped(message)))
+
+
 def fail(message: str) -> NoReturn:
     """Print one error line on stderr and exit with code 2."""
-    console.print(f"cfes: error: {message}", markup=False)
+    say(f"cfes: error: {message}")
     raise typer.Exit(2)
 
 
@@ -165,21 +173,21 @@ def emulator(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with _listen(router, host, listen_port) as server:
-        console.print("Email Security emulator listening; point clients at it with:")
+        say("Email Security emulator listening; point clients at it with:")
         print(f"export CLOUDFLARE_BASE_URL={server.base_url}", flush=True)
         if host not in LOOPBACK_HOSTS and not host.startswith("127."):
-            console.print(f"Warning: listening on {host}, so other machines may reach the emulator.")
+            say(f"Warning: listening on {host}, so other machines may reach the emulator.")
         if state is not None:
-            console.print(f"State is kept in {state}")
+            say(f"State is kept in {state}")
         else:
-            console.print("Entries live in memory and are lost when the emulator stops (--state keeps them).")
+            say("Entries live in memory and are lost when the emulator stops (--state keeps them).")
         for active in faults.faults:
-            console.print(f"Injecting fault: {active}")
+            say(f"Injecting fault: {active}")
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     if faults.faults:
-        console.print(f"{faults.total_fired} of {faults.requests} requests were hit by injected faults.")
-    console.print("Emulator stopped.")
+        say(f"{faults.total_fired} of {faults.requests} requests were hit by injected faults.")
+    say("Emulator stopped.")
 
 
 @app.command()
@@ -225,8 +233,8 @@ def seed(
         fail(str(exc))
     for collection, entry in created:
         label = " ".join(str(entry.get(k)) for k in NATURAL_KEYS[collection][:1])
-        print(f"{collection}\t{entry['id']}\t{label}")
-    console.print(f"Added {entries_count(len(created))} to account {account_id} in {state}.")
+        print(f"{collection}\t{escaped(str(entry['id']))}\t{escaped(label)}")
+    say(f"Added {entries_count(len(created))} to account {account_id} in {state}.")
 
 
 ACCOUNT_OPTION = typer.Option(
@@ -326,7 +334,7 @@ def export(
     except (ExportError, ConfigurationError) as exc:
         fail(one_line(exc))
     for line in summary(account, plans, output, files, output_format):
-        console.print(line, markup=False)
+        say(line)
 
 
 UNBOUNDED_WIDTH = 100_000
@@ -336,10 +344,21 @@ def _cell(value: Any) -> Text:
     if value is None:
         return Text("")
     if isinstance(value, list):
-        return Text(", ".join(str(v) for v in value))
+        return Text(", ".join(escaped(str(v)) for v in value))
     if isinstance(value, bool):
         return Text("true" if value else "false")
-    return Text(str(value))
+    return Text(escaped(str(value)))
+
+
+def _json_escape(char: str) -> str:
+    return json.dumps(char)[1:-1]  # \u escapes, a surrogate pair past the first plane
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON that reads back as it is: unicode as it is, except that every character
+    that is not printable is a ``\\u`` escape (json.dumps leaves C1 controls, line separators and bidi
+    controls as they are)."""
+    return escaped(json.dumps(value, indent=2, ensure_ascii=False), {"\n": "\n"}, escape=_json_escape)
 
 
 def list_entries(type_name: str, account_id: str | None, as_json: bool, **filters: Any) -> None:
@@ -366,10 +385,10 @@ def list_entries(type_name: str, account_id: str | None, as_json: bool, **filter
     except CloudflareAPIError as exc:
         fail(f"cannot list {collection} of account {account}: {' '.join(str(exc).split())}")
     if as_json:
-        print(json.dumps([entry.model_dump(mode="json") for entry in entries], indent=2, ensure_ascii=False))
+        print(json_text([entry.model_dump(mode="json") for entry in entries]))
         return
     columns = ["id", *spec.fields, *spec.api_managed, "modified_at"]
-    table = Table(title=f"{spec.resource_name} ({collection}) of account {account}", title_justify="left")
+    table = Table(title=Text(f"{spec.resource_name} ({collection}) of account {account}"), title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for entry in entries:
@@ -379,7 +398,7 @@ def list_entries(type_name: str, account_id: str | None, as_json: bool, **filter
         out.width = UNBOUNDED_WIDTH  # a file or a pipe gets every value whole, one line per entry
     out.print(table)
     takes = ", ".join(f.option for f in filters_of(collection)) or "none"
-    console.print(f"{entries_count(len(entries))}. Filters of {collection}: {takes}.", markup=False)
+    say(f"{entries_count(len(entries))}. Filters of {collection}: {takes}.")
 
 
 def _filter_parameter(name: str) -> inspect.Parameter:

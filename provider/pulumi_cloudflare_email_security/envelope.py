@@ -5,7 +5,9 @@ Nothing the API sends back can carry a credential further: error messages and co
 a non-JSON body (masked before it is cut short) and the values of a successful result are all scrubbed
 of the request's secrets, in plain, escaped and URL-encoded forms (see :func:`scrub`). A successful answer
 that quotes a secret is kept, masked, rather than refused: refusing the answer to a POST would leave the
-created entry behind with no resource to own it.
+created entry behind with no resource to own it. Nor does anything the API sends back reach a terminal as
+something to act on: the error's message escapes it (see :class:`.errors.CloudflareAPIError`), and so does
+the ray id.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .errors import (
     ValidationError,
     error_class_for_status,
 )
+from .formats import escaped
 
 _SUMMARIES: dict[type[CloudflareAPIError], str] = {
     NotFoundError: "Not found",
@@ -116,9 +119,8 @@ def ray_id_of(response: httpx.Response, credentials: Credentials) -> str | None:
     raw = response.headers.get("cf-ray")
     if not raw:
         return None
-    shown = scrub(raw, credentials)
-    printable = "".join(c if c.isprintable() else "?" for c in shown)
-    return printable if len(printable) <= MAX_RAY_ID_LENGTH else printable[:MAX_RAY_ID_LENGTH] + "…"
+    shown = escaped(scrub(raw, credentials))
+    return shown if len(shown) <= MAX_RAY_ID_LENGTH else shown[:MAX_RAY_ID_LENGTH] + "…"
 
 
 def retry_after_seconds(value: str | None) -> float | None:

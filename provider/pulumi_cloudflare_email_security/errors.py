@@ -18,13 +18,17 @@ An API error carries the HTTP ``status``, the API's ``errors`` as ``(code, messa
 ``ray_id`` from the ``cf-ray`` header, and ``outcome_unknown`` when the request may have been applied.
 Its first line says what failed and how, so it reads well as the one line Pulumi shows for a failed
 resource. Credentials are never part of any message: what the API sends back is masked before it becomes
-part of an error (see :func:`.envelope.scrub`).
+part of an error (see :func:`.envelope.scrub`). Nor is anything a terminal would act on: the message is
+built with every character that is not printable escaped (:func:`.formats.escaped`), so an API message with
+an ANSI sequence, a line separator or a bidi control reaches ``cfes`` and the Pulumi CLI as text to read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .formats import escaped
 
 
 class EmailSecurityError(Exception):
@@ -93,7 +97,7 @@ class CloudflareAPIError(EmailSecurityError):
         detail = "; ".join(str(e) for e in self.errors)
         head = f"{self.summary}: {detail}" if detail else self.summary
         tail = "".join(f"; {d}" for d in getattr(self, "details", []))
-        return f"{head} ({where}{', ' + known if known else ''}){tail}"
+        return escaped(f"{head} ({where}{', ' + known if known else ''}){tail}")
 
 
 class NotFoundError(CloudflareAPIError):

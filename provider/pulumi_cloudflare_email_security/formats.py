@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable, Mapping
 
 PATTERN_TYPES_WRITABLE = ("EMAIL", "DOMAIN", "IP")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -20,6 +21,45 @@ DOMAIN_RE = re.compile(rf"\A(?=.{{1,253}}\Z)(?:{_LABEL}\.)+{_TLD}\Z")
 ACCOUNT_ID_RE = re.compile(r"\A[0-9a-fA-F]{32}\Z")
 UUID_RE = re.compile(r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 ACCOUNT_ID_RULE = "the Cloudflare account id, 32 hexadecimal characters"
+
+
+NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+"""The characters :func:`escaped` writes by name rather than in hex."""
+
+
+def hex_escape(char: str) -> str:
+    """A character as Python and YAML escape it in hex: ``\\x1b``, ``\\u202e``, ``\\U000e0001``."""
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def escaped(text: str, also: Mapping[str, str] | None = None, escape: Callable[[str], str] = hex_escape) -> str:
+    """``text`` safe for a terminal, a log and generated source: every character that is not printable
+    (``str.isprintable``, the rule ``repr`` follows) written as its escape, ``\\n`` and the like by name,
+    others by :func:`hex_escape` (or ``escape``). That takes in C0 and C1 controls (so ANSI and OSC sequences,
+    whose ESC or CSI is shown, never acted on), line and paragraph separators, bidi and other format
+    characters, non-breaking and other odd spaces, surrogates and unassigned code points.
+
+    The one rule for text that is not the package's own: what ``cfes`` prints, API error messages, and the
+    comments and literals of exported code. ``also`` maps further characters to what to write for them (a
+    string literal's quote and backslash). Already escaped text comes back as it is.
+    """
+    if text.isprintable() and not (also and any(char in also for char in text)):
+        return text
+    also = also or {}
+    out = []
+    for char in text:
+        if char in also:
+            out.append(also[char])
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(NAMED_ESCAPES.get(char) or escape(char))
+    return "".join(out)
 
 
 def shown(value: object, limit: int = 60) -> str:

@@ -5,6 +5,11 @@ passes ``ruff format --check`` as written and without ruff installed: strings in
 needs more escapes, calls, dicts and long lists one item a line with a trailing comma (which keeps them so
 at any line length), short lists of scalars on one line. YAML is the subset that PyYAML and every YAML 1.1
 or 1.2 reader read alike: a scalar is plain only where it cannot be read as anything but that string.
+
+Every text from the account, in a literal or in a comment, is written by one rule (:func:`.formats.escaped`):
+no character that is not printable reaches the file as it is, so that none can end a comment or a line
+early (CR, U+2028, U+0085, form feed), be refused by a reader (a control character in YAML) or make the
+code read otherwise than it runs (bidi controls).
 """
 
 from __future__ import annotations
@@ -13,24 +18,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .formats import escaped
+
 INDENT = "    "
 LINE_LENGTH = 88
 """ruff's default line length: a list that fits on one line within it is written on one line."""
 
-_PY_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_YAML_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _YAML_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9._@/+-]*")
 _YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null"})
 """Words that a YAML 1.1 reader takes for booleans or null, in any letter case: never written plain."""
-
-
-def _escaped_char(char: str) -> str:
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
 
 
 def py_str(text: str) -> str:
@@ -39,17 +35,7 @@ def py_str(text: str) -> str:
     Printable characters (any script) stay as they are; others become escapes in lower-case hex.
     """
     quote = "'" if text.count('"') > text.count("'") else '"'
-    out = []
-    for char in text:
-        if char in _PY_ESCAPES:
-            out.append(_PY_ESCAPES[char])
-        elif char == quote:
-            out.append("\\" + char)
-        elif char.isprintable():
-            out.append(char)
-        else:
-            out.append(_escaped_char(char))
-    return quote + "".join(out) + quote
+    return quote + escaped(text, {"\\": "\\\\", quote: "\\" + quote}) + quote
 
 
 class Code(str):
@@ -102,10 +88,15 @@ def py_call(function: str, positional: Sequence[Any], keywords: Mapping[str, Any
     return [*lines, ")"]
 
 
+def _comment_lines(text: str, prefix: str) -> list[str]:
+    """``text`` as comment lines that begin with ``prefix``: each ``\\n`` in it starts a new one, any other
+    character that is not printable is escaped (:func:`.formats.escaped`), trailing spaces are dropped."""
+    return [f"{prefix}{escaped(line)}".rstrip() for line in text.split("\n")]
+
+
 def py_comment(text: str, indent: int = 0) -> list[str]:
-    """``text`` as comment lines; line breaks in it start new comment lines, trailing spaces are dropped."""
-    pad = INDENT * indent
-    return [f"{pad}# {line}".rstrip() for line in text.split("\n")]
+    """``text`` as Python comment lines (see :func:`_comment_lines`)."""
+    return _comment_lines(text, f"{INDENT * indent}# ")
 
 
 def shown_py(value: Any) -> str:
@@ -120,15 +111,7 @@ def yaml_str(text: str) -> str:
     else double-quoted with escapes for ``"``, ``\\`` and every non-printable character."""
     if _YAML_PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS:
         return text
-    out = []
-    for char in text:
-        if char in _YAML_ESCAPES:
-            out.append(_YAML_ESCAPES[char])
-        elif char.isprintable():
-            out.append(char)
-        else:
-            out.append(_escaped_char(char))
-    return '"' + "".join(out) + '"'
+    return '"' + escaped(text, {"\\": "\\\\", '"': '\\"'}) + '"'
 
 
 def yaml_value(value: Any) -> str:
@@ -147,6 +130,5 @@ def yaml_value(value: Any) -> str:
 
 
 def yaml_comment(text: str, indent: int = 0) -> list[str]:
-    """``text`` as YAML comment lines."""
-    pad = " " * indent
-    return [f"{pad}# {line}".rstrip() for line in text.split("\n")]
+    """``text`` as YAML comment lines (see :func:`_comment_lines`)."""
+    return _comment_lines(text, f"{' ' * indent}# ")

@@ -16,6 +16,8 @@ import pydantic
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from ..formats import escaped
+
 ACCOUNT_ID = "account_id"
 ADOPT_ID = "adopt_id"
 ADOPT_EXISTING = "adopt_existing"
@@ -131,8 +133,12 @@ class SettingsType:
     """Fields that are domain names or email addresses: the API may answer in another letter case."""
 
     def unmanageable_reason(self, entry: Mapping[str, Any]) -> str | None:
-        """Why an existing entry cannot be managed, or ``None`` when it can."""
-        return self.unmanageable(entry) if self.unmanageable else None
+        """Why an existing entry cannot be managed, or ``None`` when it can.
+
+        The reason quotes the API's values (a provenance), so it is escaped for a terminal here, for every type.
+        """
+        reason = self.unmanageable(entry) if self.unmanageable else None
+        return None if reason is None else escaped(reason)
 
     @property
     def fields(self) -> tuple[str, ...]:
