@@ -59,10 +59,12 @@ class ListingGate(SetRouter):
     def __init__(self) -> None:
         super().__init__()
         self.gate: tuple[str, threading.Barrier] | None = None
+        self.arrived = 0
         self.slow: tuple[str, float] | None = None
 
     def hold_listings(self, collection: str, parties: int) -> None:
         self.gate = (collection, threading.Barrier(parties, timeout=20))
+        self.arrived = 0
 
     def answer_listings_late(self, collection: str, seconds: float) -> None:
         self.slow = (collection, seconds)
@@ -71,11 +73,16 @@ class ListingGate(SetRouter):
         self, method: str, path: str, query: Sequence[tuple[str, str]], headers: Mapping[str, str], body: bytes
     ) -> EmulatorResponse:
         route = ROUTE.search(path)
-        gate = self.gate
+        gate, held = self.gate, False
         if gate and method.upper() == "GET" and route and route["collection"] == gate[0] and not route["item"]:
-            self.gate = None if gate[1].n_waiting + 1 >= gate[1].parties else gate
-            gate[1].wait()
+            with self._seen_lock:
+                self.arrived += 1
+                held = self.arrived <= gate[1].parties
+                if self.arrived == gate[1].parties:
+                    self.gate = None  # the listings after these pass
         response = super().handle(method, path, query, headers, body)
+        if held:  # answered only once every held listing is taken: neither writer has written yet
+            gate[1].wait()
         slow = self.slow
         if slow and method.upper() == "GET" and route and route["collection"] == slow[0] and not route["item"]:
             time.sleep(slow[1])
@@ -369,3 +376,15 @@ def test_many_single_creates_cost_one_listing_of_their_collection(
     assert sum(1 for s in seen if s.method == "POST") == 40
     refused = failure_of(lambda: create_single(fresh_provider, registered, type_name, 120, label="again"))
     assert "already exists" in refused
+
+
+def test_a_refusal_quoting_the_account_shows_its_text_escaped(
+    fresh_provider: ProviderProcess, registered: dict[str, dict[str, Any]], emulator_server: EmulatorServer
+) -> None:
+    type_name, spec = "BlockedSender", SETTINGS_TYPES["BlockedSender"]
+    hostile = "id\x1b[2J\u202e\x9b"
+    body = spec.create_body(numbered_inputs(type_name, 3))
+    emulator_server.router.backend.seed(ACCOUNT_ID, spec.collection, {**body, "id": hostile})
+    message = failure_of(lambda: create_single(fresh_provider, registered, type_name, 3))
+    assert "already exists" in message and "id\\x1b[2J\\u202e\\x9b" in message
+    assert not any(char in message for char in "\x1b\u202e\x9b")

@@ -45,7 +45,8 @@ def test_an_api_error_is_short_and_whole(
     emulator_server.router.accepted_tokens = {"another-token"}
     text = failure_text(lambda: provider.create("TrustedDomain", checked.inputs))
     assert text.startswith("pulumi_cloudflare_email_security.errors.AuthenticationError: Cloudflare refused")
-    assert "(POST /accounts/" in text and "HTTP 403" in text and "cf-ray " in text
+    # The create's first request: the look for an existing entry of the same key, before any POST.
+    assert "(GET /accounts/" in text and "HTTP 403" in text and "cf-ray " in text
 
 
 @pytest.mark.parametrize("kind", ["configuration", "transport"])

@@ -35,11 +35,19 @@ class EmailSecurityError(Exception):
     """Base class of every error raised by this package."""
 
 
-class ConfigurationError(EmailSecurityError):
+class _OneLine(EmailSecurityError):
+    """An error whose message may quote what the account or the API holds (ids, names, reasons): built with
+    every character that is not printable escaped, as API errors are."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(escaped(message))
+
+
+class ConfigurationError(_OneLine):
     """Credentials, base URL or account settings are missing or malformed."""
 
 
-class InputError(EmailSecurityError):
+class InputError(_OneLine):
     """A resource's inputs cannot be applied as declared."""
 
 
