@@ -9,15 +9,19 @@ until the retry deadline, which also bounds each try: a request, retries include
 ``Retry-After`` is honoured, but never waits less than the backoff; one that reaches past the deadline
 fails at once, saying so. After about 10 seconds of retrying, a warning says what is retried and why. A
 request that cannot be sent as configured (a local protocol error, an unusable URL) is never retried.
+
+A listing always ends (:meth:`CloudflareClient.iter_list`): pages that repeat, or more pages than the list
+can take, are a malformed answer.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -46,6 +50,9 @@ NO_ROUTE = 7003
 """Cloudflare's error code for a path it has no route for."""
 
 MAX_PER_PAGE = 1000
+MAX_LIST_ENTRIES = 1_000_000
+"""The most entries one listing reads when the API reports no ``total_count``: far more than an Email Security
+collection holds, so that an answer that never ends costs a bounded number of requests."""
 MAX_BATCH_ITEMS = 1000
 BATCH_PARTS = ("deletes", "patches", "puts", "posts")
 
@@ -78,6 +85,68 @@ class Tries:
     """Retries so far."""
     warned: bool = False
     """Whether the warning that retries are taking long was given."""
+
+
+@dataclass
+class _Listing:
+    """What one listing has read so far: the ids of its entries (never the entries), how many, and the largest
+    ``total_count`` the API reported."""
+
+    path: str
+    per_page: int
+    ids: set[str] = field(default_factory=set)
+    count: int = 0
+    total: int | None = None
+
+    def take(self, page: Page) -> list[dict[str, Any]]:
+        """The page's entries not read before; an entry without an id cannot be told apart, so it counts as new."""
+        fresh = []
+        for entry in page.result:
+            if not isinstance(entry, dict):
+                found = f"expected objects, got {type(entry).__name__}"
+                raise malformed("a list with a malformed entry", "GET", self.path, found)
+            entry_id = entry.get("id")
+            if entry_id is not None and entry_id != "":
+                if str(entry_id) in self.ids:
+                    continue
+                self.ids.add(str(entry_id))
+            fresh.append(entry)
+        self.count += len(fresh)
+        total = page.result_info.get("total_count")
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+            self.total = total if self.total is None else max(self.total, total)
+        return fresh
+
+    def ended(self, page: Page) -> bool:
+        """Whether the list is over after ``page``: a short page, or as many entries as ``total_count`` says."""
+        return len(page.result) < self.per_page or (self.total is not None and self.count >= self.total)
+
+    def repeated(self, page_number: int, where: str) -> NoReturn:
+        """Raise for a full page that holds nothing new: the next one would hold the same."""
+        raise malformed(
+            "a list whose pages repeat",
+            "GET",
+            self.path,
+            f"page {page_number} (per_page={self.per_page}) from {where} holds only entries of earlier pages, so "
+            "the list would never end: the server seems to ignore the page parameter",
+        )
+
+    def check_bound(self, page_number: int, where: str) -> None:
+        """Raise when page ``page_number`` is past the most pages the list can take."""
+        if self.total is not None:
+            limit = math.ceil(self.total / self.per_page) + 1
+            why = f"its total_count of {self.total} takes at per_page={self.per_page}, plus one"
+        else:
+            limit = math.ceil(MAX_LIST_ENTRIES / self.per_page) + 1
+            why = f"{MAX_LIST_ENTRIES} entries (the most read without a total_count) take at per_page={self.per_page}"
+        if page_number > limit:
+            raise malformed(
+                "a list that does not end",
+                "GET",
+                self.path,
+                f"{self.count} entries in {page_number - 1} pages from {where} and no end: more pages than the "
+                f"{limit} that {why}",
+            )
 
 
 @dataclass(frozen=True)
@@ -317,23 +386,27 @@ class CloudflareClient:
         self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int = MAX_PER_PAGE
     ) -> Iterator[dict[str, Any]]:
         """Every entry of a list, page after page until a short or empty page, or until a full page reaches
-        the ``total_count`` the API reports (saving the empty page that would otherwise end the list)."""
-        page_number, seen = 1, 0
+        the ``total_count`` the API reports (saving the empty page that would otherwise end the list).
+
+        An entry is given once, even if a later page repeats it (the list shifted while it was read). A list
+        that would not end is a malformed answer (:func:`malformed`): a full page holding only entries of
+        earlier pages (a server that ignores ``page``), or more pages than ``total_count`` takes plus one,
+        or, without a ``total_count``, than :data:`MAX_LIST_ENTRIES` take.
+        """
+        listing = _Listing(path, per_page)
+        page_number = 1
         while True:
             query = {**(params or {}), "page": page_number, "per_page": per_page}
             page = self.request("GET", path, params=query)
-            for entry in page.result:
-                if not isinstance(entry, dict):
-                    found = f"expected objects, got {type(entry).__name__}"
-                    raise malformed("a list with a malformed entry", "GET", path, found)
-                yield entry
-            seen += len(page.result)
-            total = page.result_info.get("total_count")
-            if len(page.result) < per_page or (
-                isinstance(total, int) and not isinstance(total, bool) and seen >= total
-            ):
+            fresh = listing.take(page)
+            yield from fresh
+            if listing.ended(page):
                 return
+            where = displayed_base_url(self.base_url())
+            if not fresh:
+                listing.repeated(page_number, where)
             page_number += 1
+            listing.check_bound(page_number, where)
 
     def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every entry of a list, all pages."""
