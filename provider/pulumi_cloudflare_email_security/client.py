@@ -7,8 +7,10 @@ anything is sent; connections come from the process's pool (:mod:`.transport`); 
 Retries: 429s, 5xx answers and transport failures are retried with exponential backoff and full jitter
 until the retry deadline, which also bounds each try: a request, retries included, is over by then. A
 ``Retry-After`` is honoured, but never waits less than the backoff; one that reaches past the deadline
-fails at once, saying so. After about 10 seconds of retrying, a warning says what is retried and why. A
-request that cannot be sent as configured (a local protocol error, an unusable URL) is never retried.
+fails at once, saying so. Each retry is logged at INFO, and after about 10 seconds of retrying a warning
+says what is retried and why; a policy with a ``report`` (the ``cfes`` commands') is told of each retry
+instead. A request that cannot be sent as configured (a local protocol error, an unusable URL) is never
+retried.
 
 A listing always ends (:meth:`CloudflareClient.iter_list`): pages that repeat, or more pages than the list
 can take, are a malformed answer.
@@ -40,7 +42,7 @@ from .errors import (
 )
 from .rate import process_budget
 from .transport import pooled_client, time_limit
-from .tuning import RETRY_DEADLINE_SETTING, configure_logging, rate_limit, retry_policy, warn
+from .tuning import configure_logging, rate_limit, retry_policy, warn
 
 logger = logging.getLogger(__name__)
 
@@ -238,30 +240,33 @@ class CloudflareClient:
             error.add_detail(
                 f"the server asked to wait {retry_after:.0f}s before trying again (Retry-After), past the retry "
                 f"deadline of {deadline:g}s ({max(0.0, deadline - elapsed):.1f}s left): to wait that long, "
-                f"raise {RETRY_DEADLINE_SETTING}"
+                f"raise {self.retry.setting}"
             )
             raise error
         delay = self.retry.backoff(tries.attempt, retry_after, self._jitter())
         if elapsed + delay > deadline:
             self._give_up(error, tries)
+        self._tell_retry(error, tries, elapsed, delay)
+        self._sleep(delay)
+        tries.attempt += 1
+
+    def _tell_retry(self, error: CloudflareAPIError, tries: Tries, elapsed: float, delay: float) -> None:
+        """Say that ``error`` is retried, and when: to the policy's ``report`` if it has one, else in the log
+        at INFO, plus one warning (shown by ``pulumi up``) once the request has been retried for long."""
+        deadline = self.retry.deadline
+        left = f"{deadline - elapsed:.1f}s left of the {deadline:g}s retry deadline"
+        line = f"retrying in {delay:.1f}s (try {tries.attempt + 2}, {left}): {' '.join(str(error).split())}"
+        if self.retry.report is not None:
+            self.retry.report(line)
+            return
+        logger.info("%s", line)
         if not tries.warned and elapsed + delay >= self.retry.warn_after:
             tries.warned = True
             warn(
                 f"{error.method} {error.path}: still retrying after {elapsed:.0f}s, next try in {delay:.1f}s, "
                 f"because: {str(error).splitlines()[0]}. Giving up {deadline:g}s after the first try "
-                f"({RETRY_DEADLINE_SETTING})."
+                f"({self.retry.setting})."
             )
-        logger.debug(
-            "retrying %s %s in %.2fs after %s (try %d, cf-ray %s)",
-            error.method,
-            error.path,
-            delay,
-            error.summary,
-            tries.attempt + 2,
-            error.ray_id,
-        )
-        self._sleep(delay)
-        tries.attempt += 1
 
     def _give_up(self, error: CloudflareAPIError, tries: Tries, *, cut_off: bool = False) -> NoReturn:
         """Raise ``error``, saying how many tries were made in how long, and how to allow more time."""
@@ -270,7 +275,7 @@ class CloudflareClient:
         last = "; the last try got no complete answer before the deadline" if cut_off else ""
         error.add_detail(
             f"gave up after {count} in {elapsed:.1f}s (retry deadline of {self.retry.deadline:g}s, "
-            f"set by {RETRY_DEADLINE_SETTING}){last}"
+            f"set by {self.retry.setting}){last}"
         )
         raise error
 
