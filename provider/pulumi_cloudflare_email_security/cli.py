@@ -44,6 +44,7 @@ from .export import (
 from .formats import ACCOUNT_ID_RE, escaped, shown
 from .lookup_filters import FILTERS, LOOKUPS, filters_of
 from .registry import SETTINGS_TYPES
+from .tuning import CLI_RETRY_DEADLINE, ENV_PREFIX, command_line_retries, positive_seconds
 
 NATURAL_KEYS = {spec.collection: spec.natural_key for spec in SETTINGS_TYPES.values()}
 """What names an entry to people, per API collection: the first field of its settings type's natural key."""
@@ -250,6 +251,34 @@ def _account(account_id: str | None) -> str:
     return account_id
 
 
+RETRY_DEADLINE_OPTION = typer.Option(
+    "--retry-deadline",
+    metavar="SECONDS",
+    help=f"Give up on a request, retries included, after this many seconds. Default: {ENV_PREFIX}RETRY_DEADLINE "
+    f"if set, else {CLI_RETRY_DEADLINE:g}.",
+    show_default=False,
+)
+
+
+def _retry_deadline(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return positive_seconds("--retry-deadline", text)
+    except ConfigurationError as exc:
+        fail(str(exc))
+
+
+def _escaped(text: str) -> str:
+    """``text`` with what is not printable (a newline, an escape sequence from an answer) written as an escape."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _retrying(line: str) -> None:
+    """Say on stderr, in one line, that a request failed and when it is tried again."""
+    console.print(f"cfes: {_escaped(line)}", markup=False)
+
+
 def _settings_type(name: str) -> Any:
     try:
         return settings_type_named(name, SETTINGS_TYPES)
@@ -298,13 +327,16 @@ def export(
     page_size: Annotated[
         str, typer.Option(metavar="N", help="Entries per list request, 1 to 1000 (the API's most).")
     ] = str(MAX_PER_PAGE),
+    retry_deadline: Annotated[str | None, RETRY_DEADLINE_OPTION] = None,
 ) -> None:
     """Write an account's existing settings as a Pulumi program that adopts every entry.
 
-    Reads every page of each type with the provider's credentials, base URL, rate budget and retries. The
-    first `pulumi up` of the program takes the entries over without creating or changing any.
+    Reads every page of each type with the provider's credentials, base URL, rate budget and retries (each
+    retry said on stderr; giving up sooner than the provider, see --retry-deadline). The first `pulumi up` of
+    the program takes the entries over without creating or changing any.
     """
     account = _account(account_id)
+    deadline = _retry_deadline(retry_deadline)
     if output_format not in FORMATS:
         fail(f"--format {shown(output_format)} is not a format: use {' or '.join(FORMATS)}")
     if sets and output_format != "python":
@@ -317,9 +349,9 @@ def export(
         chosen = {_settings_type(name).resource_name for name in type_names}
         specs = [spec for spec in specs if spec.resource_name in chosen]
     try:
-        client = CloudflareClient()
         progress = RichProgress(console) if console.is_terminal else contextlib.nullcontext(PlainProgress(console))
-        with progress as reporter:
+        with command_line_retries(deadline, _retrying), progress as reporter:
+            client = CloudflareClient()
             plans, files = export_account(
                 client,
                 account,
@@ -361,11 +393,13 @@ def json_text(value: Any) -> str:
     return escaped(json.dumps(value, indent=2, ensure_ascii=False), {"\n": "\n"}, escape=_json_escape)
 
 
-def list_entries(type_name: str, account_id: str | None, as_json: bool, **filters: Any) -> None:
+def list_entries(
+    type_name: str, account_id: str | None, as_json: bool, retry_deadline: str | None = None, **filters: Any
+) -> None:
     """Print an account's entries of one settings type (every page), as a table or as JSON.
 
     TYPE is a resource class (AllowPolicy) or an API collection (allow_policies), any letter case. The
-    filters are the lookups': each applies to the types whose lookup takes it.
+    filters are the lookups': each applies to the types whose lookup takes it. Each retry is said on stderr.
     """
     spec = _settings_type(type_name)
     collection = spec.collection
@@ -378,8 +412,10 @@ def list_entries(type_name: str, account_id: str | None, as_json: bool, **filter
         except ValueError as exc:
             fail(str(exc))
     account = _account(account_id)
+    deadline = _retry_deadline(retry_deadline)
     try:
-        entries = LOOKUPS[collection](account, **given)
+        with command_line_retries(deadline, _retrying):
+            entries = LOOKUPS[collection](account, **given)
     except ConfigurationError as exc:
         fail(one_line(exc))
     except CloudflareAPIError as exc:
@@ -427,7 +463,8 @@ def _list_command() -> Callable[..., None]:
     keyword = inspect.Parameter.KEYWORD_ONLY
 
     def command(**params: Any) -> None:
-        list_entries(params.pop("type_name"), params.pop("account_id"), params.pop("as_json"), **params)
+        positional = [params.pop(name) for name in ("type_name", "account_id", "as_json", "retry_deadline")]
+        list_entries(*positional, **params)
 
     fixed = [
         inspect.Parameter(
@@ -441,6 +478,9 @@ def _list_command() -> Callable[..., None]:
             keyword,
             default=False,
             annotation=Annotated[bool, typer.Option("--json", help="Print the entries as a JSON array.")],
+        ),
+        inspect.Parameter(
+            "retry_deadline", keyword, default=None, annotation=Annotated[str | None, RETRY_DEADLINE_OPTION]
         ),
     ]
     command.__signature__ = inspect.Signature([*fixed, *map(_filter_parameter, FILTERS)])  # type: ignore[attr-defined]

@@ -7,17 +7,23 @@ anything is sent; connections come from the process's pool (:mod:`.transport`); 
 Retries: 429s, 5xx answers and transport failures are retried with exponential backoff and full jitter
 until the retry deadline, which also bounds each try: a request, retries included, is over by then. A
 ``Retry-After`` is honoured, but never waits less than the backoff; one that reaches past the deadline
-fails at once, saying so. After about 10 seconds of retrying, a warning says what is retried and why. A
-request that cannot be sent as configured (a local protocol error, an unusable URL) is never retried.
+fails at once, saying so. Each retry is logged at INFO, and after about 10 seconds of retrying a warning
+says what is retried and why; a policy with a ``report`` (the ``cfes`` commands') is told of each retry
+instead. A request that cannot be sent as configured (a local protocol error, an unusable URL) is never
+retried.
+
+A listing always ends (:meth:`CloudflareClient.iter_list`): pages that repeat, or more pages than the list
+can take, are a malformed answer.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import quote
 
@@ -36,7 +42,7 @@ from .errors import (
 )
 from .rate import process_budget
 from .transport import pooled_client, time_limit
-from .tuning import RETRY_DEADLINE_SETTING, configure_logging, rate_limit, retry_policy, warn
+from .tuning import configure_logging, rate_limit, retry_policy, warn
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +52,9 @@ NO_ROUTE = 7003
 """Cloudflare's error code for a path it has no route for."""
 
 MAX_PER_PAGE = 1000
+MAX_LIST_ENTRIES = 1_000_000
+"""The most entries one listing reads when the API reports no ``total_count``: far more than an Email Security
+collection holds, so that an answer that never ends costs a bounded number of requests."""
 MAX_BATCH_ITEMS = 1000
 BATCH_PARTS = ("deletes", "patches", "puts", "posts")
 
@@ -78,6 +87,68 @@ class Tries:
     """Retries so far."""
     warned: bool = False
     """Whether the warning that retries are taking long was given."""
+
+
+@dataclass
+class _Listing:
+    """What one listing has read so far: the ids of its entries (never the entries), how many, and the largest
+    ``total_count`` the API reported."""
+
+    path: str
+    per_page: int
+    ids: set[str] = field(default_factory=set)
+    count: int = 0
+    total: int | None = None
+
+    def take(self, page: Page) -> list[dict[str, Any]]:
+        """The page's entries not read before; an entry without an id cannot be told apart, so it counts as new."""
+        fresh = []
+        for entry in page.result:
+            if not isinstance(entry, dict):
+                found = f"expected objects, got {type(entry).__name__}"
+                raise malformed("a list with a malformed entry", "GET", self.path, found)
+            entry_id = entry.get("id")
+            if entry_id is not None and entry_id != "":
+                if str(entry_id) in self.ids:
+                    continue
+                self.ids.add(str(entry_id))
+            fresh.append(entry)
+        self.count += len(fresh)
+        total = page.result_info.get("total_count")
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+            self.total = total if self.total is None else max(self.total, total)
+        return fresh
+
+    def ended(self, page: Page) -> bool:
+        """Whether the list is over after ``page``: a short page, or as many entries as ``total_count`` says."""
+        return len(page.result) < self.per_page or (self.total is not None and self.count >= self.total)
+
+    def repeated(self, page_number: int, where: str) -> NoReturn:
+        """Raise for a full page that holds nothing new: the next one would hold the same."""
+        raise malformed(
+            "a list whose pages repeat",
+            "GET",
+            self.path,
+            f"page {page_number} (per_page={self.per_page}) from {where} holds only entries of earlier pages, so "
+            "the list would never end: the server seems to ignore the page parameter",
+        )
+
+    def check_bound(self, page_number: int, where: str) -> None:
+        """Raise when page ``page_number`` is past the most pages the list can take."""
+        if self.total is not None:
+            limit = math.ceil(self.total / self.per_page) + 1
+            why = f"its total_count of {self.total} takes at per_page={self.per_page}, plus one"
+        else:
+            limit = math.ceil(MAX_LIST_ENTRIES / self.per_page) + 1
+            why = f"{MAX_LIST_ENTRIES} entries (the most read without a total_count) take at per_page={self.per_page}"
+        if page_number > limit:
+            raise malformed(
+                "a list that does not end",
+                "GET",
+                self.path,
+                f"{self.count} entries in {page_number - 1} pages from {where} and no end: more pages than the "
+                f"{limit} that {why}",
+            )
 
 
 @dataclass(frozen=True)
@@ -177,30 +248,33 @@ class CloudflareClient:
             error.add_detail(
                 f"the server asked to wait {retry_after:.0f}s before trying again (Retry-After), past the retry "
                 f"deadline of {deadline:g}s ({max(0.0, deadline - elapsed):.1f}s left): to wait that long, "
-                f"raise {RETRY_DEADLINE_SETTING}"
+                f"raise {self.retry.setting}"
             )
             raise error
         delay = self.retry.backoff(tries.attempt, retry_after, self._jitter())
         if elapsed + delay > deadline:
             self._give_up(error, tries)
+        self._tell_retry(error, tries, elapsed, delay)
+        self._sleep(delay)
+        tries.attempt += 1
+
+    def _tell_retry(self, error: CloudflareAPIError, tries: Tries, elapsed: float, delay: float) -> None:
+        """Say that ``error`` is retried, and when: to the policy's ``report`` if it has one, else in the log
+        at INFO, plus one warning (shown by ``pulumi up``) once the request has been retried for long."""
+        deadline = self.retry.deadline
+        left = f"{deadline - elapsed:.1f}s left of the {deadline:g}s retry deadline"
+        line = f"retrying in {delay:.1f}s (try {tries.attempt + 2}, {left}): {' '.join(str(error).split())}"
+        if self.retry.report is not None:
+            self.retry.report(line)
+            return
+        logger.info("%s", line)
         if not tries.warned and elapsed + delay >= self.retry.warn_after:
             tries.warned = True
             warn(
                 f"{error.method} {error.path}: still retrying after {elapsed:.0f}s, next try in {delay:.1f}s, "
                 f"because: {str(error).splitlines()[0]}. Giving up {deadline:g}s after the first try "
-                f"({RETRY_DEADLINE_SETTING})."
+                f"({self.retry.setting})."
             )
-        logger.debug(
-            "retrying %s %s in %.2fs after %s (try %d, cf-ray %s)",
-            error.method,
-            error.path,
-            delay,
-            error.summary,
-            tries.attempt + 2,
-            error.ray_id,
-        )
-        self._sleep(delay)
-        tries.attempt += 1
 
     def _give_up(self, error: CloudflareAPIError, tries: Tries, *, cut_off: bool = False) -> NoReturn:
         """Raise ``error``, saying how many tries were made in how long, and how to allow more time."""
@@ -209,7 +283,7 @@ class CloudflareClient:
         last = "; the last try got no complete answer before the deadline" if cut_off else ""
         error.add_detail(
             f"gave up after {count} in {elapsed:.1f}s (retry deadline of {self.retry.deadline:g}s, "
-            f"set by {RETRY_DEADLINE_SETTING}){last}"
+            f"set by {self.retry.setting}){last}"
         )
         raise error
 
@@ -325,23 +399,27 @@ class CloudflareClient:
         self, path: str, params: Mapping[str, Any] | None = None, *, per_page: int = MAX_PER_PAGE
     ) -> Iterator[dict[str, Any]]:
         """Every entry of a list, page after page until a short or empty page, or until a full page reaches
-        the ``total_count`` the API reports (saving the empty page that would otherwise end the list)."""
-        page_number, seen = 1, 0
+        the ``total_count`` the API reports (saving the empty page that would otherwise end the list).
+
+        An entry is given once, even if a later page repeats it (the list shifted while it was read). A list
+        that would not end is a malformed answer (:func:`malformed`): a full page holding only entries of
+        earlier pages (a server that ignores ``page``), or more pages than ``total_count`` takes plus one,
+        or, without a ``total_count``, than :data:`MAX_LIST_ENTRIES` take.
+        """
+        listing = _Listing(path, per_page)
+        page_number = 1
         while True:
             query = {**(params or {}), "page": page_number, "per_page": per_page}
             page = self.request("GET", path, params=query)
-            for entry in page.result:
-                if not isinstance(entry, dict):
-                    found = f"expected objects, got {type(entry).__name__}"
-                    raise malformed("a list with a malformed entry", "GET", path, found)
-                yield entry
-            seen += len(page.result)
-            total = page.result_info.get("total_count")
-            if len(page.result) < per_page or (
-                isinstance(total, int) and not isinstance(total, bool) and seen >= total
-            ):
+            fresh = listing.take(page)
+            yield from fresh
+            if listing.ended(page):
                 return
+            where = displayed_base_url(self.base_url())
+            if not fresh:
+                listing.repeated(page_number, where)
             page_number += 1
+            listing.check_bound(page_number, where)
 
     def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Every entry of a list, all pages."""

@@ -3,20 +3,27 @@
 | setting | environment | stack config (``cloudflare-email-security:…``) | default |
 |---|---|---|---|
 | rate budget | ``CLOUDFLARE_EMAIL_SECURITY_RATE_LIMIT`` | ``rateLimit`` | ``1200/300`` (Cloudflare's global limit) |
-| retry deadline (s) | ``CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE`` | ``retryDeadline`` | ``300`` |
+| retry deadline (s) | ``CLOUDFLARE_EMAIL_SECURITY_RETRY_DEADLINE`` | ``retryDeadline`` | ``300`` (``cfes``: ``15``) |
 | first retry delay (s) | ``CLOUDFLARE_EMAIL_SECURITY_RETRY_BASE_DELAY`` | ``retryBaseDelay`` | ``0.5`` |
 | log level | ``CLOUDFLARE_EMAIL_SECURITY_LOG_LEVEL`` | ``logLevel`` | Python's default |
 
 The rate budget is ``REQUESTS/SECONDS`` (or just ``REQUESTS``, per 300 seconds). Surrounding whitespace
 in a value is ignored.
+
+The ``cfes`` commands that call the API run under :func:`command_line_retries`: a person waits for them, so
+they give up after 15 seconds unless ``--retry-deadline`` or the environment says otherwise (the option wins),
+and they say each retry as it comes. Elsewhere each retry is logged at INFO, and one warning per request says
+when retrying has taken long.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .credentials import CONFIG_NAMESPACE, stack_config
@@ -29,6 +36,10 @@ DEFAULT_RATE = (1200, 300.0)
 PACKAGE_LOGGER = "pulumi_cloudflare_email_security"
 RETRY_DEADLINE_SETTING = f"{ENV_PREFIX}RETRY_DEADLINE or stack config {CONFIG_NAMESPACE}:retryDeadline"
 """Where the retry deadline is set, as messages name it."""
+CLI_RETRY_DEADLINE = 15.0
+"""The retry deadline of the ``cfes`` commands unless set otherwise: someone is waiting at a terminal."""
+CLI_RETRY_DEADLINE_SETTING = f"--retry-deadline or {ENV_PREFIX}RETRY_DEADLINE"
+"""Where the ``cfes`` commands' retry deadline is set, as their messages name it."""
 
 
 def _setting(env_name: str, config_key: str, environ: Mapping[str, str] | None) -> tuple[str, str] | None:
@@ -44,7 +55,7 @@ def _positive_number(where: str, raw: str) -> float:
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not (value > 0 and math.isfinite(value)):
         raise ConfigurationError(f"{where}: must be a positive number of seconds (got {shown(raw)})")
     return value
 
@@ -78,6 +89,11 @@ class RetryPolicy:
     max_delay: float = 30.0
     warn_after: float = 10.0
     """Seconds of retrying after which a warning says what is retried and why."""
+    setting: str = RETRY_DEADLINE_SETTING
+    """What sets the deadline, as messages name it when they say how to allow more time."""
+    report: Callable[[str], None] | None = None
+    """Told of each retry in a line for people (what failed, when the next try is), instead of the log at
+    INFO and the warning after ``warn_after``: the ``cfes`` commands print it."""
 
     def backoff(self, attempt: int, retry_after: float | None, jitter: float) -> float:
         """The wait before try ``attempt + 1``: the exponential backoff, or the server's ``Retry-After``
@@ -86,14 +102,49 @@ class RetryPolicy:
         return delay if retry_after is None else max(retry_after, delay)
 
 
+@dataclass(frozen=True)
+class _CommandLine:
+    deadline: float | None
+    report: Callable[[str], None]
+
+
+_command_line: _CommandLine | None = None
+
+
+@contextmanager
+def command_line_retries(deadline: float | None, report: Callable[[str], None]) -> Iterator[None]:
+    """Within this block, requests retry as suits a command someone waits for: until ``deadline`` (the
+    command's option) if given, else the configured deadline, else :data:`CLI_RETRY_DEADLINE`; ``report``
+    is told of each retry. For this process (every thread), since lookups make their own clients."""
+    global _command_line
+    previous, _command_line = _command_line, _CommandLine(deadline, report)
+    try:
+        yield
+    finally:
+        _command_line = previous
+
+
 def retry_policy(environ: Mapping[str, str] | None = None) -> RetryPolicy:
-    """The retry policy from the environment or stack config."""
-    deadline = _setting("RETRY_DEADLINE", "retryDeadline", environ)
+    """The retry policy from the environment or stack config (see :func:`command_line_retries` for ``cfes``)."""
     base = _setting("RETRY_BASE_DELAY", "retryBaseDelay", environ)
+    base_delay = _positive_number(*base) if base else RetryPolicy.base_delay
+    command_line = _command_line
+    if command_line is not None and command_line.deadline is not None:
+        deadline = command_line.deadline
+    else:
+        configured = _setting("RETRY_DEADLINE", "retryDeadline", environ)
+        default = RetryPolicy.deadline if command_line is None else CLI_RETRY_DEADLINE
+        deadline = _positive_number(*configured) if configured else default
+    if command_line is None:
+        return RetryPolicy(deadline=deadline, base_delay=base_delay)
     return RetryPolicy(
-        deadline=_positive_number(*deadline) if deadline else RetryPolicy.deadline,
-        base_delay=_positive_number(*base) if base else RetryPolicy.base_delay,
+        deadline=deadline, base_delay=base_delay, setting=CLI_RETRY_DEADLINE_SETTING, report=command_line.report
     )
+
+
+def positive_seconds(where: str, raw: str) -> float:
+    """``raw`` as a positive, finite number of seconds; a :class:`ConfigurationError` naming ``where`` if not."""
+    return _positive_number(where, raw.strip())
 
 
 def warn(message: str) -> None:
