@@ -269,14 +269,9 @@ def _retry_deadline(text: str | None) -> float | None:
         fail(str(exc))
 
 
-def _escaped(text: str) -> str:
-    """``text`` with what is not printable (a newline, an escape sequence from an answer) written as an escape."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-
-
 def _retrying(line: str) -> None:
     """Say on stderr, in one line, that a request failed and when it is tried again."""
-    console.print(f"cfes: {_escaped(line)}", markup=False)
+    say(f"cfes: {line}")
 
 
 def _settings_type(name: str) -> Any:
