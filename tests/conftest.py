@@ -12,11 +12,11 @@ from hypothesis import settings
 
 from pulumi_cloudflare_email_security import credentials, read_cache
 from pulumi_cloudflare_email_security.emulator import EmulatorServer, mock_cloudflare
-from pulumi_cloudflare_email_security.registry import RESOURCES, SETTINGS_TYPES
+from pulumi_cloudflare_email_security.registry import RESOURCES, SET_RESOURCES, SET_SETTINGS_TYPES, SETTINGS_TYPES
 
 from .protocol import ProviderProcess, assert_no_canary, provider_env
-from .registration import register
-from .samples import SAMPLE_INPUTS
+from .registration import RecordingMocks, register
+from .samples import SAMPLE_INPUTS, numbered_inputs
 
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
 settings.register_profile("thorough", max_examples=2000, deadline=None)
@@ -102,6 +102,29 @@ def registered() -> dict[str, dict[str, Any]]:
 
     mocks = register(program)
     return {name: mocks.resources[f"sample-{name}"] for name in SETTINGS_TYPES}
+
+
+@pytest.fixture(scope="session")
+def set_registration() -> RecordingMocks:
+    """A real registration of each set class (under mocks): its type token and the inputs sent to the engine."""
+
+    def program() -> list[Any]:
+        return [
+            SET_RESOURCES[name](
+                f"sample-{name}",
+                account_id=ACCOUNT_ID,
+                entries=[numbered_inputs(SET_SETTINGS_TYPES[name].resource_name, 0)],
+            ).urn
+            for name in SET_RESOURCES
+        ]
+
+    return register(program)
+
+
+@pytest.fixture(scope="session")
+def set_registered(set_registration: RecordingMocks) -> dict[str, dict[str, Any]]:
+    """The inputs a real registration of each set class sends to the engine, ``__provider`` included."""
+    return {name: set_registration.resources[f"sample-{name}"] for name in SET_RESOURCES}
 
 
 @pytest.fixture(scope="module")

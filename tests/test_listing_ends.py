@@ -8,10 +8,7 @@ list`` and a real provider process (a set's Read over gRPC), against a small HTT
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,12 +19,11 @@ import pytest
 from pulumi_cloudflare_email_security import client as client_module
 from pulumi_cloudflare_email_security.client import CloudflareClient, settings_path
 from pulumi_cloudflare_email_security.errors import ServerError
-from pulumi_cloudflare_email_security.registry import SET_PROVIDERS, SET_RESOURCES, SET_SETTINGS_TYPES
+from pulumi_cloudflare_email_security.registry import SET_PROVIDERS
 
+from .canned import Answer, CannedServer
 from .conftest import ACCOUNT_ID, CANARY
 from .protocol import ProviderProcess, provider_env
-from .registration import RecordingMocks, register
-from .samples import numbered_inputs
 from .test_export import cfes, cloudflare_env
 
 POLICIES = settings_path(ACCOUNT_ID, "allow_policies")
@@ -168,53 +164,26 @@ def test_with_a_total_no_more_pages_than_it_takes_plus_one() -> None:
 # --- a real server, a real cfes, a real provider -------------------------------------------------
 
 
-class PageIgnoringServer:
-    """An HTTP server on a free loopback port that answers every list with the same full page, whatever
-    ``page`` says, and no ``total_count``; stopped on leaving the ``with`` block."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self._lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with outer._lock:
-                    outer.requests += 1
-                    stop = outer.requests > SAFETY_STOP
-                query = parse_qs(urlsplit(self.path).query)
-                per_page = int(query.get("per_page", ["20"])[0])
-                entries = [{"id": f"entry-{n}", "pattern": f"https://n{n}.example/*"} for n in range(per_page)]
-                body = {"success": not stop, "errors": [], "messages": [], "result": entries, "result_info": {}}
-                data = json.dumps(body).encode()
-                self.send_response(500 if stop else 200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/client/v4"
-
-    def __enter__(self) -> PageIgnoringServer:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+def ignoring_page(_method: str, path: str) -> Answer:
+    """An API that answers every list with the same full page, whatever ``page`` says, and no ``total_count``
+    (a 500 after :data:`SAFETY_STOP` requests, so that a client that never stops still ends the test)."""
+    per_page = int(parse_qs(urlsplit(path).query).get("per_page", ["20"])[0])
+    entries = [{"id": f"entry-{n}", "pattern": f"https://n{n}.example/*"} for n in range(per_page)]
+    return 200, {"success": True, "errors": [], "messages": [], "result": entries, "result_info": {}}
 
 
 @pytest.fixture(scope="module")
-def page_ignoring() -> Iterator[PageIgnoringServer]:
-    with PageIgnoringServer() as server:
+def page_ignoring() -> Iterator[CannedServer]:
+    def answer(method: str, path: str) -> Answer:
+        if server.requests > SAFETY_STOP:
+            return 500, {"success": False, "errors": [], "messages": [], "result": None}
+        return ignoring_page(method, path)
+
+    with CannedServer(answer) as server:
         yield server
 
 
-def test_cfes_list_against_a_server_that_ignores_page_fails_in_one_line(page_ignoring: PageIgnoringServer) -> None:
+def test_cfes_list_against_a_server_that_ignores_page_fails_in_one_line(page_ignoring: CannedServer) -> None:
     before = page_ignoring.requests
     env = cloudflare_env(page_ignoring.base_url)
     done = cfes("list", "url_ignore_patterns", "--account-id", ACCOUNT_ID, env=env)
@@ -231,25 +200,7 @@ SETS = sorted(SET_PROVIDERS)
 
 
 @pytest.fixture(scope="module")
-def set_registered() -> dict[str, dict[str, Any]]:
-    """The inputs a real registration of each set class sends to the engine, ``__provider`` included."""
-
-    def program() -> list[Any]:
-        return [
-            SET_RESOURCES[name](
-                f"sample-{name}",
-                account_id=ACCOUNT_ID,
-                entries=[numbered_inputs(SET_SETTINGS_TYPES[name].resource_name, 0)],
-            ).urn
-            for name in SETS
-        ]
-
-    mocks: RecordingMocks = register(program)
-    return {name: mocks.resources[f"sample-{name}"] for name in SETS}
-
-
-@pytest.fixture(scope="module")
-def set_provider(page_ignoring: PageIgnoringServer) -> Iterator[ProviderProcess]:
+def set_provider(page_ignoring: CannedServer) -> Iterator[ProviderProcess]:
     with ProviderProcess(provider_env(page_ignoring.base_url, CLOUDFLARE_API_TOKEN=CANARY)) as process:
         yield process
 
@@ -259,7 +210,7 @@ def test_a_set_refresh_against_a_server_that_ignores_page_fails_over_grpc(
     set_name: str,
     set_registered: dict[str, dict[str, Any]],
     set_provider: ProviderProcess,
-    page_ignoring: PageIgnoringServer,
+    page_ignoring: CannedServer,
 ) -> None:
     before = page_ignoring.requests
     outs = {**set_registered[set_name], "entries": [], "count": 0}

@@ -38,13 +38,9 @@ from .test_sets import (
     expected_writes,
     failure_of,
     seed,
-    set_registered,
-    set_registration,
     spec_of,
     writes,
 )
-
-__all__ = ["set_registered", "set_registration"]  # the fixtures, shared with test_sets
 
 SINGLES = sorted(name for name in SETTINGS_TYPES if not SETTINGS_TYPES[name].adopt_by_key_on_create)
 """The single resources that refuse an existing key (a protected domain adopts its domain instead)."""

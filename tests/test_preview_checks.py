@@ -19,12 +19,10 @@ import pytest
 from pulumi_cloudflare_email_security.emulator import EmulatorServer
 from pulumi_cloudflare_email_security.errors import ConfigurationError
 from pulumi_cloudflare_email_security.lookups import list_trusted_domains
-from pulumi_cloudflare_email_security.registry import SET_RESOURCES, SET_SETTINGS_TYPES
+from pulumi_cloudflare_email_security.registry import SET_RESOURCES
 
-from .conftest import ACCOUNT_ID, CANARY
+from .conftest import CANARY
 from .protocol import UNKNOWN, ProviderProcess, assert_no_canary, provider_env
-from .registration import register
-from .samples import numbered_inputs
 
 REMOTE_HTTP = "http://192.0.2.10/client/v4"
 """A plain-HTTP base URL on a host that is not this machine (TEST-NET-1: nothing answers there)."""
@@ -87,24 +85,6 @@ def _written(path: Path, text: str) -> Path:
 
 def _without_base_url(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k != "CLOUDFLARE_BASE_URL"}
-
-
-@pytest.fixture(scope="module")
-def set_registered() -> dict[str, dict[str, Any]]:
-    """The inputs a real registration of each set class sends to the engine, ``__provider`` included."""
-
-    def program() -> list[Any]:
-        return [
-            SET_RESOURCES[name](
-                f"sample-{name}",
-                account_id=ACCOUNT_ID,
-                entries=[numbered_inputs(SET_SETTINGS_TYPES[name].resource_name, 0)],
-            ).urn
-            for name in SET_RESOURCES
-        ]
-
-    mocks = register(program)
-    return {name: mocks.resources[f"sample-{name}"] for name in SET_RESOURCES}
 
 
 @pytest.fixture

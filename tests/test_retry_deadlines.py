@@ -8,13 +8,10 @@ The policy is tested in process with a fake clock; the commands as real processe
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from pulumi_cloudflare_email_security.client import CloudflareClient, settings_p
 from pulumi_cloudflare_email_security.emulator import Fault, mock_cloudflare
 from pulumi_cloudflare_email_security.errors import ConfigurationError, ServerError, TransportError
 
+from .canned import Answer, CannedServer
 from .conftest import ACCOUNT_ID, CANARY
 from .protocol import ProviderProcess, provider_env
 from .test_cli import assert_one_line_error
@@ -189,42 +187,16 @@ def test_export_says_each_retry_then_fails_in_one_line_and_writes_nothing(tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
-class FailingServer:
-    """An HTTP server on a free loopback port that answers every request with a 503 whose message holds
-    what a terminal would act on; stopped on leaving the ``with`` block."""
+FAILING_MESSAGE = "overloaded\x1b[2J\x1b]0;owned\x07 \u202eretry later"
+"""A 503's message holding what a terminal would act on."""
 
-    MESSAGE = "overloaded\x1b[2J\x1b]0;owned\x07 \u202eretry later"
 
-    def __init__(self) -> None:
-        message = self.MESSAGE
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = {"success": False, "errors": [{"code": 10001, "message": message}], "messages": []}
-                data = json.dumps(body).encode()
-                self.send_response(503)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/client/v4"
-
-    def __enter__(self) -> FailingServer:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+def failing(_method: str, _path: str) -> Answer:
+    return 503, {"success": False, "errors": [{"code": 10001, "message": FAILING_MESSAGE}], "messages": []}
 
 
 def test_each_retry_line_escapes_what_the_answer_holds() -> None:
-    with FailingServer() as server:
+    with CannedServer(failing) as server:
         env = {**unreachable_env(), "CLOUDFLARE_BASE_URL": server.base_url}
         done = cfes("list", "allow_policies", "--retry-deadline", "1", env=env)
     assert done.returncode == 2, done.stderr

@@ -23,7 +23,7 @@ from pulumi_cloudflare_email_security.settings.base import SettingsType, is_unkn
 
 from .conftest import ACCOUNT_ID, CANARY, OTHER_ACCOUNT_ID
 from .protocol import UNKNOWN, ProviderProcess, provider_env
-from .registration import RecordingMocks, register
+from .registration import RecordingMocks
 from .samples import API_EDITS, changed_numbered_inputs, numbered_inputs
 
 SETS = sorted(SET_PROVIDERS)
@@ -106,24 +106,6 @@ def router(emulator_server: EmulatorServer) -> SetRouter:
     assert isinstance(found, SetRouter)
     found.forget()
     return found
-
-
-@pytest.fixture(scope="module")
-def set_registration() -> RecordingMocks:
-    """A real registration of each set class (under mocks): its type token and the inputs sent to the engine."""
-
-    def program() -> list[Any]:
-        return [
-            SET_RESOURCES[name](f"sample-{name}", account_id=ACCOUNT_ID, entries=[entry(name, 0)]).urn for name in SETS
-        ]
-
-    return register(program)
-
-
-@pytest.fixture(scope="module")
-def set_registered(set_registration: RecordingMocks) -> dict[str, dict[str, Any]]:
-    """The inputs a real registration of each set class sends to the engine, ``__provider`` included."""
-    return {name: set_registration.resources[f"sample-{name}"] for name in SETS}
 
 
 @pytest.fixture(params=SETS)

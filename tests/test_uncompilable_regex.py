@@ -22,12 +22,11 @@ import pytest
 from pulumi_cloudflare_email_security.emulator import EmulatorServer, StateFile, openapi
 from pulumi_cloudflare_email_security.emulator.httpx_adapter import EmbeddedTransport
 from pulumi_cloudflare_email_security.emulator.seeding import seed_state
-from pulumi_cloudflare_email_security.registry import SET_RESOURCES, SET_SETTINGS_TYPES, SETTINGS_TYPES
+from pulumi_cloudflare_email_security.registry import SET_SETTINGS_TYPES, SETTINGS_TYPES
 from pulumi_cloudflare_email_security.transport import EMBEDDED_ORIGIN
 
 from .conftest import ACCOUNT_ID, CANARY
 from .protocol import ProviderProcess
-from .registration import RecordingMocks, register
 from .samples import API_CREATE_BODIES, SAMPLE_INPUTS
 from .test_cli import assert_one_line_error
 from .test_export import cfes, cloudflare_env
@@ -98,26 +97,16 @@ def test_the_hostile_patterns_are_refused_by_re_as_said(hostile: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def set_registered() -> dict[str, dict[str, Any]]:
-    """The inputs a real registration of each set class with a regular expression sends to the engine."""
-    names = [name for name, spec in SET_SETTINGS_TYPES.items() if spec.resource_name in REGEX_FIELDS]
-
-    def program() -> list[Any]:
-        return [
-            SET_RESOURCES[name](
-                f"sample-{name}", account_id=ACCOUNT_ID, entries=[SAMPLE_INPUTS[SET_SETTINGS_TYPES[name].resource_name]]
-            ).urn
-            for name in names
-        ]
-
-    mocks: RecordingMocks = register(program)
-    return {SET_SETTINGS_TYPES[name].resource_name: mocks.resources[f"sample-{name}"] for name in names}
+def regex_sets(set_registered: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The inputs a real registration of each set class with a regular expression sends, by entry type."""
+    by_type = {SET_SETTINGS_TYPES[name].resource_name: bag for name, bag in set_registered.items()}
+    return {name: bag for name, bag in by_type.items() if name in REGEX_FIELDS}
 
 
-def test_every_type_with_a_regular_expression_is_covered(set_registered: dict[str, dict[str, Any]]) -> None:
+def test_every_type_with_a_regular_expression_is_covered(regex_sets: dict[str, dict[str, Any]]) -> None:
     flagged = {name for name, spec in SETTINGS_TYPES.items() if any(f.endswith("regex") for f in spec.fields)}
     assert set(REGEX_FIELDS) == flagged | {"ContentPolicy"}
-    assert set(set_registered) == set(REGEX_FIELDS), "each has a set resource too"
+    assert set(regex_sets) == set(REGEX_FIELDS), "each has a set resource too"
     assert {SETTINGS_TYPES[name].collection for name in REGEX_FIELDS} - set(EMULATOR_CHECKED) == {
         "impersonation_registry"
     }
@@ -137,11 +126,11 @@ def test_check_refuses_the_field_in_one_line(
 
 @pytest.mark.parametrize("type_name", sorted(REGEX_FIELDS))
 def test_a_set_check_refuses_the_entry_field_in_one_line(
-    type_name: str, hostile: str, set_registered: dict[str, dict[str, Any]], provider: ProviderProcess
+    type_name: str, hostile: str, regex_sets: dict[str, dict[str, Any]], provider: ProviderProcess
 ) -> None:
     field = REGEX_FIELDS[type_name][0]
     good, bad = SAMPLE_INPUTS[type_name], with_regex(type_name, hostile)
-    checked = provider.check(f"{type_name}-set", {**set_registered[type_name], "entries": [good, bad]})
+    checked = provider.check(f"{type_name}-set", {**regex_sets[type_name], "entries": [good, bad]})
     assert [prop for prop, _ in checked.failures] == [f"entries[1].{field}"]
     reason = checked.failures[0][1]
     assert reason.startswith(f"entries[1].{field}: is not a valid regular expression"), reason
