@@ -140,13 +140,31 @@ def test_without_a_total_a_list_that_never_ends_stops_at_the_bound(monkeypatch: 
     assert error is not None
     message = str(error)
     assert message.startswith("Cloudflare answered a list that does not end: 110 entries in 11 pages from ")
-    assert "more pages than the 11 that 100 entries (the most read without a total_count) take" in message
+    assert "more pages than the 11 that 100 entries (the most a list is read for) take" in message
     assert PUBLIC_API in message and f"(GET {POLICIES})" in message
     assert len(api.asked) == 11 and len(got) == 110
 
 
-def test_the_most_entries_read_without_a_total_is_a_million() -> None:
-    assert client_module.MAX_LIST_ENTRIES == 1_000_000
+def test_a_total_that_grows_page_by_page_does_not_keep_the_list_going() -> None:
+    class GrowingTotal(FakeApi):
+        """Fresh ids on every page, and a total_count always one page ahead: only the first total counts."""
+
+        def handle(self, request: httpx.Request) -> httpx.Response:
+            self.total = int(request.url.params["page"]) * int(request.url.params["per_page"]) + 1
+            return super().handle(request)
+
+    api = GrowingTotal(lambda page, per_page: numbered((page - 1) * per_page, per_page))
+    got, error = read(api)
+    assert error is None, "the list ends once the first total is reached"
+    assert api.asked == [1, 2] and len(got) == 20
+
+
+def test_pages_far_larger_than_asked_for_are_bounded_by_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "MAX_LIST_ENTRIES", 100)
+    api = FakeApi(lambda page, per_page: numbered((page - 1) * 60, 60))  # 60 a page where 10 were asked for
+    got, error = read(api)
+    assert error is not None and "the most a list is read for" in str(error)
+    assert len(api.asked) == 2 and len(got) == 120
 
 
 def test_with_a_total_no_more_pages_than_it_takes_plus_one() -> None:
@@ -156,7 +174,7 @@ def test_with_a_total_no_more_pages_than_it_takes_plus_one() -> None:
     assert error is not None
     message = str(error)
     assert message.startswith("Cloudflare answered a list that does not end: 20 entries in 11 pages from ")
-    assert "more pages than the 11 that its total_count of 100 takes at per_page=10, plus one" in message
+    assert "more pages than the 11 that its first total_count of 100 takes at per_page=10, plus one" in message
     assert api.asked == list(range(1, 12))
     assert len({e["id"] for e in got}) == len(got) == 20
 

@@ -115,8 +115,8 @@ class _Listing:
             fresh.append(entry)
         self.count += len(fresh)
         total = page.result_info.get("total_count")
-        if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
-            self.total = total if self.total is None else max(self.total, total)
+        if isinstance(total, int) and not isinstance(total, bool) and total >= 0 and self.total is None:
+            self.total = total  # the first: a total that grows page by page must not stretch the bound
         return fresh
 
     def ended(self, page: Page) -> bool:
@@ -134,14 +134,14 @@ class _Listing:
         )
 
     def check_bound(self, page_number: int, where: str) -> None:
-        """Raise when page ``page_number`` is past the most pages the list can take."""
-        if self.total is not None:
+        """Raise when page ``page_number`` is past the most pages the list can take, or the list already holds
+        more entries than any list is read for."""
+        limit = math.ceil(MAX_LIST_ENTRIES / self.per_page) + 1
+        why = f"{MAX_LIST_ENTRIES} entries (the most a list is read for) take at per_page={self.per_page}"
+        if self.total is not None and math.ceil(self.total / self.per_page) + 1 < limit:
             limit = math.ceil(self.total / self.per_page) + 1
-            why = f"its total_count of {self.total} takes at per_page={self.per_page}, plus one"
-        else:
-            limit = math.ceil(MAX_LIST_ENTRIES / self.per_page) + 1
-            why = f"{MAX_LIST_ENTRIES} entries (the most read without a total_count) take at per_page={self.per_page}"
-        if page_number > limit:
+            why = f"its first total_count of {self.total} takes at per_page={self.per_page}, plus one"
+        if page_number > limit or self.count > MAX_LIST_ENTRIES:
             raise malformed(
                 "a list that does not end",
                 "GET",
