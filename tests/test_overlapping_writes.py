@@ -205,18 +205,22 @@ def test_while_exclusive_recorded_drift_is_deleted_and_kept_track_of(
 def test_a_state_without_drift_marks_keeps_every_undeclared_entry_when_exclusive_goes_off(
     stack: SetStack, router: SetRouter, emulator_server: EmulatorServer
 ) -> None:
-    """A state recorded before drift was marked: only the entries still declared count as the set's."""
+    """A state whose refresh recorded drift before drift was marked: a refresh now does not start marking
+    (that drift would count as the set's), and only the entries still declared count as the set's."""
     name = stack.name
     declared = entries(name, range(4))
     stack.up(declared, exclusive=True)
-    dashboard = seed(emulator_server, name, entry(name, 70))
+    earlier = seed(emulator_server, name, entry(name, 70))
     stack.refresh()
-    stack.outs.pop("drift_ids")
+    stack.outs.pop("drift_ids")  # as the earlier release recorded it
+    later = seed(emulator_server, name, entry(name, 71))
+    assert "drift_ids" not in stack.refresh() and stack.outs["count"] == 6
     router.forget()
     stack.up(declared[1:], exclusive=False)
     assert writes(router, name) == Counter()
     kept = {e["id"] for e in account(emulator_server, name)}
-    assert dashboard["id"] in kept and len(kept) == 5
+    assert {earlier["id"], later["id"]} <= kept and len(kept) == 6
+    assert stack.outs["drift_ids"] == []
 
 
 # --- 14.2: overlapping declarations in one process --------------------------------------------------------------

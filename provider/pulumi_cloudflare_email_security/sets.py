@@ -147,15 +147,17 @@ class SetProvider(StatelessProvider):
         return self._outputs(props, entries)
 
     @staticmethod
-    def _outputs(props: Mapping[str, Any], entries: list[Entry], drift: Iterable[str] = ()) -> Bag:
-        return {
+    def _outputs(props: Mapping[str, Any], entries: list[Entry], drift: Iterable[str] | None = ()) -> Bag:
+        """The set's outputs; ``drift`` ``None`` leaves ``drift_ids`` out (a state that has never marked drift)."""
+        outputs = {
             ACCOUNT_ID: props.get(ACCOUNT_ID),
             ENTRIES: entries,
             COUNT: len(entries),
-            DRIFT_IDS: list(drift),
+            DRIFT_IDS: None if drift is None else list(drift),
             EXCLUSIVE: bool(props.get(EXCLUSIVE)),
             ADOPT_EXISTING: bool(props.get(ADOPT_EXISTING)),
         }
+        return {k: v for k, v in outputs.items() if k != DRIFT_IDS or v is not None}
 
     @reported
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -177,7 +179,8 @@ class SetProvider(StatelessProvider):
             found = [entry for entry in by_id.values() if not spec.unmanageable_reason(entry)]
             entries += [entry_as_read(spec, entry, entry) for entry in found]
             drift += [str(entry[ENTRY_ID]) for entry in found]
-        return ReadResult(id_, self._outputs(props, entries, drift))
+        # A state from before drift was marked may hold drift recorded then: marking starts at the next write.
+        return ReadResult(id_, self._outputs(props, entries, drift if DRIFT_IDS in props else None))
 
     @reported
     def delete(self, _id: str, props: dict[str, Any]) -> None:
