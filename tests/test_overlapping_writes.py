@@ -286,7 +286,8 @@ def test_a_single_resource_created_after_a_set_with_its_key_is_refused(
     router.forget()
     message = failure_of(lambda: create_single(provider, registered, type_name, 2))
     assert f"already exists in account {ACCOUNT_ID} ({taken})" in message
-    assert f"adopt_existing=True or adopt_id='{taken}'" in message and "nothing was created" in message
+    assert f"adopt_existing=True or adopt_id='{taken}'" in message and "nothing was written" in message
+    assert "is being renamed or removed, use aliases" in message
     assert posts_of(router, set_name) == 0
     assert len(account(emulator_server, set_name)) == 3
 
@@ -354,28 +355,54 @@ def test_a_single_resource_whose_key_exists_is_refused_before_any_post(
     assert len(emulator_server.router.backend.entries(ACCOUNT_ID, spec.collection)) == 2
 
 
+@pytest.mark.parametrize("type_name", ["BlockedSender", "ContentPolicy", "ImpersonationRegistryEntry"])
 def test_many_single_creates_cost_one_listing_of_their_collection(
     fresh_provider: ProviderProcess,
     registered: dict[str, dict[str, Any]],
+    type_name: str,
+    router: SetRouter,
+    emulator_server: EmulatorServer,
+) -> None:
+    """Creates into a collection of 1,500 entries, ten of them with keys that exist: the keys that are free cost
+    no request beyond their POST, each refused one a GET (the listing is read again before refusing)."""
+    spec = SETTINGS_TYPES[type_name]
+    backend = emulator_server.router.backend
+    for n in range(1000, 2500):
+        backend.create(ACCOUNT_ID, spec.collection, spec.create_body(numbered_inputs(type_name, n)))
+    router.forget()
+    calls = [lambda n=n: create_single(fresh_provider, registered, type_name, n, label=f"e{n}") for n in range(40)]
+    calls += [
+        lambda n=n: create_single(fresh_provider, registered, type_name, n, label=f"t{n}") for n in range(1000, 1010)
+    ]
+    outcomes = in_parallel(*calls)
+    assert all(o is None for o in outcomes[:40]) and all("already exists" in details(o) for o in outcomes[40:])
+    seen = router.requests(spec.collection)
+    listings = [s for s in seen if s.method == "GET" and s.item is None]
+    gets = [s for s in seen if s.method == "GET" and s.item is not None]
+    # A type whose filters find a key alone asks for the first key so (one request), then lists: 2 pages.
+    assert len(listings) in (2, 3), listings
+    assert len(gets) == 10 and sum(1 for s in seen if s.method == "POST") == 40
+
+
+def test_a_single_update_that_takes_another_entrys_key_is_refused_before_its_patch(
+    fresh_provider: ProviderProcess,
+    registered: dict[str, dict[str, Any]],
+    set_registered: dict[str, dict[str, Any]],
     router: SetRouter,
     emulator_server: EmulatorServer,
 ) -> None:
     type_name, spec = "BlockedSender", SETTINGS_TYPES["BlockedSender"]
-    for n in range(100, 150):
-        emulator_server.router.backend.create(
-            ACCOUNT_ID, spec.collection, spec.create_body(numbered_inputs(type_name, n))
-        )
+    the_set = SetStack(fresh_provider, "BlockedSenderSet", set_registered["BlockedSenderSet"])
+    the_set.up(entries("BlockedSenderSet", [5]))
+    id_, outs = create_single(fresh_provider, registered, type_name, 1)
     router.forget()
-    calls = [lambda n=n: create_single(fresh_provider, registered, type_name, n, label=f"b{n}") for n in range(40)]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda call: call(), calls))
-    seen = router.requests(spec.collection)
-    gets = [s for s in seen if s.method == "GET"]
-    # The round's first Create asks for its key (exactly, then in any letter case), the second lists everything.
-    assert len(gets) == 3, "two filtered listings for the first Create, then one of the whole collection"
-    assert sum(1 for s in seen if s.method == "POST") == 40
-    refused = failure_of(lambda: create_single(fresh_provider, registered, type_name, 120, label="again"))
-    assert "already exists" in refused
+    news = fresh_provider.check("single", {**registered[type_name], **numbered_inputs(type_name, 5)}).inputs
+    message = failure_of(lambda: fresh_provider.update("single", id_, outs, news))
+    assert f"({the_set.outs['entries'][0]['id']})" in message and "already exists" in message
+    assert not [s for s in router.requests(spec.collection) if s.method == "PATCH"]
+    free = fresh_provider.check("single", {**registered[type_name], **numbered_inputs(type_name, 6)}).inputs
+    assert fresh_provider.update("single", id_, outs, free)["pattern"] == numbered_inputs(type_name, 6)["pattern"]
+    assert sorted(keys_in_account(emulator_server, "BlockedSenderSet").values()) == [1, 1]
 
 
 def test_a_refusal_quoting_the_account_shows_its_text_escaped(

@@ -119,13 +119,15 @@ def refuse_existing(
     if blocked:
         entry, reason = blocked[0]
         raise InputError(
-            f"{where}, and {entry.get('id')} cannot be managed: {reason}; nothing was created: remove it from the "
+            f"{where}, and {entry.get('id')} cannot be managed: {reason}; nothing was written: remove it from the "
             "program"
         )
     take_over = f"{ADOPT_EXISTING}=True or {ADOPT_ID}={found[0].get('id')!r}" if len(found) == 1 else ADOPT_ID
     raise InputError(
-        f"{where} and is not this stack's: nothing was created; set {take_over} to take it over (destroying the "
-        f"resource then deletes it), or remove it from the program"
+        f"{where} and is not recorded for this resource: nothing was written; if nothing else manages it, set "
+        f"{take_over} to take it over (destroying the resource then deletes it), or remove it from the program; "
+        f"if another resource of this stack holds it and is being renamed or removed, use aliases, or remove it "
+        f"in an earlier `pulumi up`"
     )
 
 

@@ -86,10 +86,17 @@ class SettingsProvider(StatelessProvider):
                     refuse_unmanageable(spec, found, ADOPT_EXISTING)
                     return self._adopt(client, found, props)
             else:
-                same_key = process_existing_keys().matches(client, spec, account_id, props)
-                refuse_existing(spec, account_id, props, same_key)
+                self._refuse_taken_key(client, account_id, props)
             entry = self._post(client, account_id, props)
         return CreateResult(str(entry["id"]), spec.outputs_after_write(props, entry, adopted=False))
+
+    def _refuse_taken_key(
+        self, client: CloudflareClient, account_id: str, props: dict[str, Any], own_id: str | None = None
+    ) -> None:
+        """Refuse a write that would give the account a second entry of a natural key (see :mod:`.existing`)."""
+        spec = self.settings_type
+        same_key = process_existing_keys().matches(client, spec, account_id, props)
+        refuse_existing(spec, account_id, props, [e for e in same_key if str(e.get("id")) != own_id])
 
     def _post(self, client: CloudflareClient, account_id: str, props: dict[str, Any]) -> dict[str, Any]:
         """POST the entry, never twice blindly: after a lost answer, look for the entry before trying again."""
@@ -134,9 +141,14 @@ class SettingsProvider(StatelessProvider):
         spec = self.settings_type
         refuse_unmanageable(spec, {**olds, "id": id_})
         client, account_id = self.client(), str(news[ACCOUNT_ID])
-        with writing(client, account_id, spec.collection):
-            entry = client.patch(self._path(account_id, id_), spec.update_body(news))
-        process_existing_keys().note_written(client, spec, account_id, {**news, **entry, "id": id_})
+        # A new natural key may be another entry's: claimed and looked for first, as a create does.
+        new_key = [spec.key_of(news)] if spec.key_of(news) != spec.key_of(olds) else []
+        with claimed(client, account_id, spec.collection, new_key):
+            if new_key:
+                self._refuse_taken_key(client, account_id, news, own_id=id_)
+            with writing(client, account_id, spec.collection):
+                entry = client.patch(self._path(account_id, id_), spec.update_body(news))
+            process_existing_keys().note_written(client, spec, account_id, {**news, **entry, "id": id_})
         return UpdateResult(spec.outputs_after_write(news, entry, adopted=bool(olds.get(ADOPTED))))
 
     @reported

@@ -6,13 +6,14 @@ stack, or left by a lost state) is refused before its POST, as a set refuses suc
 creates many resources of one collection asks once, the way a refresh reads (:mod:`.read_cache`): Creates
 are grouped into *rounds* per API base URL, account and collection.
 
-* The first Create of a round asks the API for its key alone (the list filters of the type): one request.
-* The second lists the collection, every page; Creates that arrive meanwhile wait for that listing, and
-  it answers every later Create of the round.
+* The first Create of a round asks the API for its key alone where the type's list filters find it in one
+  small answer (one request); otherwise it lists the collection, every page, as the second Create of a
+  round does. Creates that arrive meanwhile wait for that listing, and it answers every later Create of
+  the round.
 * What this process writes to the collection meanwhile (its own creates, updates and deletes) is applied
   to the listing, so a later Create of the round sees it; a set's write ends the round instead.
-* A key the listing shows is confirmed by asking the API for that key before the Create is refused: the
-  listing may be a minute old, and a refusal must be true.
+* An entry the listing shows with the Create's key is read again (one GET) before the Create is refused:
+  the listing may be minutes old, and a refusal must be true. A key that is free costs no request.
 * A round ends after :data:`IDLE_SECONDS` without a Create, when its listing is :data:`MAX_AGE_SECONDS` old,
   and by :meth:`ExistingKeys.forget`.
 
@@ -100,14 +101,13 @@ class ExistingKeys:
             now = self._clock()
             self._drop_over(now)
             round_ = self._rounds.get(scope)
-            listing, lists = None, False
+            asks_alone = round_ is None and _asks_for_key_alone(spec, inputs)
             if round_ is None:
                 round_ = self._rounds[scope] = _Round(last_use=now)
-            elif round_.listing is None:
+            listing, lists = round_.listing, False
+            if listing is None and not asks_alone:
                 listing = round_.listing = _Listing()
                 lists, round_.listed_at = True, now
-            else:
-                listing = round_.listing
             round_.last_use = now
         if listing is None:
             return find_by_key(client, spec, account_id, inputs)
@@ -120,10 +120,32 @@ class ExistingKeys:
                 listed = None
             else:
                 listed = [copy.deepcopy(round_.entry(i)) for i in round_.ids_of(spec.key_of(inputs))]
-        if listed is None or listed:
-            # No listing to go by, or one that may be out of date: only the API's answer now may refuse.
+        if listed is None:  # no listing to go by
             return find_by_key(client, spec, account_id, inputs)
-        return []
+        return self._confirmed(client, spec, account_id, inputs, listed)
+
+    def _confirmed(
+        self,
+        client: CloudflareClient,
+        spec: SettingsType,
+        account_id: str,
+        inputs: Mapping[str, Any],
+        listed: list[Entry],
+    ) -> list[Entry]:
+        """The listed entries of the key that still have it: the listing may be minutes old, and a refusal must
+        be true, so each is read again (a GET per entry of a refused key, none for a key that is free)."""
+        found = []
+        for entry in listed:
+            entry_id = str(entry.get("id"))
+            try:
+                now = client.get(settings_path(account_id, spec.collection, entry_id))
+            except NotFoundError:
+                self.note_deleted(client, spec, account_id, entry_id)
+                continue
+            self.note_written(client, spec, account_id, {**now, "id": entry_id})
+            if spec.key_of(now) == spec.key_of(inputs):
+                found.append(now)
+        return found
 
     def _list(
         self, client: CloudflareClient, spec: SettingsType, account_id: str, round_: _Round, listing: _Listing
@@ -183,6 +205,14 @@ class ExistingKeys:
     def _drop_over(self, now: float) -> None:
         for scope in [s for s, r in self._rounds.items() if r.over(now)]:
             del self._rounds[scope]
+
+
+def _asks_for_key_alone(spec: SettingsType, inputs: Mapping[str, Any]) -> bool:
+    """Whether the API's list filters find the entries of this key alone, in one small answer: the type has
+    filters for its key, and none is a field whose letter case does not count (the filters match exactly,
+    so such a key is looked for again without its filter, which can be the whole collection)."""
+    caseless = {rule.field for rule in spec.case_insensitive if rule.holds(inputs)}
+    return bool(spec.key_filters) and caseless.isdisjoint(spec.key_filters)
 
 
 def _scope(client: CloudflareClient, account_id: str, collection: str) -> _Scope:
