@@ -33,6 +33,7 @@ from .test_sets import (
     SetStack,
     account,
     assert_account_holds,
+    changed,
     entries,
     entry,
     expected_writes,
@@ -57,6 +58,8 @@ class ListingGate(SetRouter):
         self.gate: tuple[str, threading.Barrier] | None = None
         self.arrived = 0
         self.slow: tuple[str, float] | None = None
+        self.when_dropped: Callable[[], None] | None = None
+        """Runs once, when a POST's connection is dropped without an answer."""
 
     def hold_listings(self, collection: str, parties: int) -> None:
         self.gate = (collection, threading.Barrier(parties, timeout=20))
@@ -77,6 +80,10 @@ class ListingGate(SetRouter):
                 if self.arrived == gate[1].parties:
                     self.gate = None  # the listings after these pass
         response = super().handle(method, path, query, headers, body)
+        hook = self.when_dropped
+        if hook is not None and method.upper() == "POST" and response.drop_connection:
+            self.when_dropped = None
+            hook()
         if held:  # answered only once every held listing is taken: neither writer has written yet
             gate[1].wait()
         slow = self.slow
@@ -86,7 +93,7 @@ class ListingGate(SetRouter):
 
     def forget(self) -> None:
         super().forget()
-        self.gate = self.slow = None
+        self.gate = self.slow = self.when_dropped = None
 
 
 @pytest.fixture(scope="module")
@@ -329,6 +336,25 @@ def test_two_processes_creating_one_key_at_the_same_moment_leave_it_once(
     finally:
         first.stop()
         second.stop()
+
+
+@pytest.mark.parametrize("set_name", ["AllowPolicySet", "ImpersonationRegistrySet"])  # batched, single calls
+def test_another_writers_entry_is_not_taken_for_a_post_that_got_no_answer(
+    stack: SetStack, router: ListingGate, emulator_server: EmulatorServer
+) -> None:
+    """The set's POST is dropped unanswered, and meanwhile another writer creates that key with other values:
+    the set does not take that entry for its own lost one, nor change it."""
+    name, spec = stack.name, spec_of(stack.name)
+    declared = entries(name, range(2))
+    rival_values = changed(name, 1)
+    rivals: list[dict[str, Any]] = []
+    router.when_dropped = lambda: rivals.append(seed(emulator_server, name, rival_values))
+    router.faults.add(Fault("reset_before", method="POST", collection=spec.collection, count=1))
+    message = failure_of(lambda: stack.up(declared))
+    assert "got no answer" in message
+    [rival] = rivals
+    stored = {e["id"]: e for e in account(emulator_server, name)}
+    assert {k: stored[rival["id"]][k] for k in rival_values} == {k: rival[k] for k in rival_values}, "left as it was"
 
 
 # --- 14.3: a single resource never duplicates an existing entry ---------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .client import CloudflareClient, settings_path
@@ -40,26 +40,32 @@ CLOCK_SKEW = timedelta(minutes=2)
 """How far Cloudflare's clock may be behind ours when telling a just-created entry from an older one."""
 
 
-def _created_since(entry: Mapping[str, Any], since: datetime) -> bool:
+def created_at(entry: Mapping[str, Any]) -> datetime | None:
+    """When the API says ``entry`` was created (its ``created_at``), or ``None`` without a usable one."""
     try:
         created = datetime.fromisoformat(str(entry["created_at"]).replace("Z", "+00:00"))
     except (KeyError, ValueError):
-        return True  # no usable timestamp: the declared fields alone must decide
-    return created >= since
+        return None
+    return created if created.tzinfo is not None else created.replace(tzinfo=timezone.utc)
+
+
+def could_have_made(spec: SettingsType, entry: Mapping[str, Any], inputs: Mapping[str, Any], since: datetime) -> bool:
+    """Whether a POST of ``inputs`` made at or after ``since`` could have left ``entry``: every declared field
+    equal (up to order and case where they do not count), created since then (less the allowed clock skew;
+    without a usable timestamp the fields alone decide)."""
+    declared = spec.create_body(inputs)
+    created = created_at(entry)
+    return all(spec.same_value(k, entry.get(k), entry, v, declared) for k, v in declared.items()) and (
+        created is None or created >= since - CLOCK_SKEW
+    )
 
 
 def find_landed(
     client: CloudflareClient, spec: SettingsType, account_id: str, inputs: Mapping[str, Any], since: datetime
 ) -> list[dict[str, Any]]:
-    """Entries a POST of ``inputs`` made at or after ``since`` would have left: the same natural key, every
-    declared field equal (up to order and case where they do not count), created since then (less the allowed
-    clock skew)."""
-    declared = spec.create_body(inputs)
+    """Entries a POST of ``inputs`` made at or after ``since`` would have left (:func:`could_have_made`)."""
     return [
-        entry
-        for entry in find_by_key(client, spec, account_id, inputs)
-        if all(spec.same_value(k, entry.get(k), entry, v, declared) for k, v in declared.items())
-        and _created_since(entry, since - CLOCK_SKEW)
+        entry for entry in find_by_key(client, spec, account_id, inputs) if could_have_made(spec, entry, inputs, since)
     ]
 
 

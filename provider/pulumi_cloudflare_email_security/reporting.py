@@ -19,6 +19,7 @@ from typing import ParamSpec, TypeVar
 from .credentials import resolve_credentials
 from .envelope import scrub
 from .errors import EmailSecurityError
+from .formats import escaped
 
 PROVIDER_SERVER = "pulumi.dynamic.__main__"
 """The module ``python -m pulumi.dynamic`` runs as ``__main__``."""
@@ -59,7 +60,7 @@ def as_reported(error: Exception) -> EmailSecurityError:
     """The error to hand to the engine for ``error``: this package's own as it is, anything else wrapped."""
     if isinstance(error, EmailSecurityError):
         return error
-    text = _without_secrets(" ".join(str(error).split())) or "no message"
+    text = escaped(_without_secrets(" ".join(str(error).split()))) or "no message"
     detail = text if len(text) <= DETAIL_LIMIT else f"{text[:DETAIL_LIMIT]}…"
     return UnexpectedError(
         f"Unexpected {type(error).__name__} in the Cloudflare Email Security provider ({detail}) at "

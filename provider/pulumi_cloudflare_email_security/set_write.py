@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
-from .adoption import describe_key
+from .adoption import could_have_made, created_at, describe_key
 from .client import MAX_BATCH_ITEMS, CloudflareClient, Tries, malformed, settings_path
 from .errors import (
     CloudflareAPIError,
@@ -109,6 +109,7 @@ class SetWrite:
         self.lost_error: TransportError | None = None
         self.lost_at = 0.0
         """When the last POST that got no answer failed (``time.monotonic``): the grace wait counts from here."""
+        self.started = datetime.now(timezone.utc)
         self.rivals: set[str] = set()
         """Entries another writer created with a key this call created, at the same moment: never this set's."""
         self.tries = Tries()
@@ -254,10 +255,16 @@ class SetWrite:
                 if self._unmanageable(entry):
                     continue
                 key = self.spec.key_of(entry)
-                if key in self.posted:
-                    # New since the first listing, with a key this call POSTed: a POST whose answer was lost.
+                if key in self.posted and self._could_be_ours(key, entry):
+                    # New since the first listing, as this call POSTed it: a POST whose answer was lost.
                     self._note_created(key, entry)
                     self.lost.discard(key)
+
+    def _could_be_ours(self, key: Key, entry: Mapping[str, Any]) -> bool:
+        """Whether a POST of this call could have made ``entry`` (another writer's entry of the key, made with
+        other values or before this call began, is not taken for this call's)."""
+        position = self.index.get(key)
+        return position is not None and could_have_made(self.spec, entry, self.declared[position], self.started)
 
     def _refuse_rivals(self) -> None:
         """List once more after creating entries, to catch a writer in another process that created one of the
@@ -542,13 +549,7 @@ def _created_first(entry: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     writers comparing the same two entries agree."""
 
     def order(e: Mapping[str, Any]) -> tuple[datetime, str]:
-        try:
-            created = datetime.fromisoformat(str(e.get("created_at")).replace("Z", "+00:00"))
-        except ValueError:
-            created = datetime.max.replace(tzinfo=timezone.utc)
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=timezone.utc)
-        return created, str(e.get(ENTRY_ID))
+        return created_at(e) or datetime.max.replace(tzinfo=timezone.utc), str(e.get(ENTRY_ID))
 
     return order(entry) < order(other)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from .credentials import CONFIG_NAMESPACE, stack_config
 from .errors import ConfigurationError
-from .formats import shown
+from .formats import escaped, shown
 from .reporting import in_provider_server
 
 ENV_PREFIX = "CLOUDFLARE_EMAIL_SECURITY_"
@@ -150,6 +150,7 @@ def positive_seconds(where: str, raw: str) -> float:
 def warn(message: str) -> None:
     """Say ``message`` where the person running Pulumi sees it: as a warning of the Pulumi engine (shown by
     ``pulumi up``) in a program or a dynamic provider process, else through this package's logger."""
+    message = escaped(message)  # it may quote the account or the API
     if _under_pulumi():
         import pulumi
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from ..rate import RateBudget
 from . import openapi
@@ -138,8 +139,8 @@ class Router:
         match = ROUTE.search(path)
         if match is None:
             raise ApiFailure(404, [(CODE_NO_ROUTE, "No route for the URI")])
-        account, collection = match["account"], match["collection"]
-        item, sub = match["item"], match["sub"]
+        account, collection = unquote(match["account"]), match["collection"]
+        item, sub = (unquote(match["item"]) if match["item"] else None), match["sub"]  # path segments arrive encoded
         if collection not in openapi.collections():
             known = ", ".join(sorted(openapi.collections()))
             raise ApiFailure(

@@ -13,7 +13,7 @@ from typing import Any
 import pydantic
 
 from ..credentials import no_account_message
-from ..formats import ACCOUNT_ID_RE, account_id_problem, elided, shown, shown_name
+from ..formats import ACCOUNT_ID_RE, account_id_problem, elided, escaped, shown, shown_name
 from .base import (
     ACCOUNT_ID,
     ADOPT_EXISTING,
@@ -64,8 +64,7 @@ def regex_problem(pattern: str) -> str | None:
         why = str(exc)
     else:
         return None
-    printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in why)
-    return f"is not a valid regular expression in Python's re syntax ({elided(printable, 160)})"
+    return f"is not a valid regular expression in Python's re syntax ({elided(escaped(why), 160)})"
 
 
 def check_inputs(spec: SettingsType, news: Mapping[str, Any]) -> tuple[Bag, list[Failure]]:
