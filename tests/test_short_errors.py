@@ -6,7 +6,9 @@ prints for the resource.
 
 from __future__ import annotations
 
+import logging
 import socket
+import time
 from typing import Any
 
 import grpc
@@ -75,6 +77,45 @@ def test_a_bug_is_short_and_says_where_it_happened(
     text = failure_text(lambda: provider.delete("BlockedSender", "some-id", props))
     assert text.startswith("pulumi_cloudflare_email_security.reporting.UnexpectedError: Unexpected KeyError")
     assert "engine.py:" in text and "in delete" in text and "please report it" in text
+
+
+def logged(provider: ProviderProcess, since: int, wanted: str, seconds: float = 20.0) -> str:
+    """The provider's log from line ``since`` on, once it holds ``wanted`` (or the bound passed)."""
+    deadline = time.monotonic() + seconds
+    while wanted not in "".join(provider.output[since:]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return "".join(provider.output[since:])
+
+
+def test_a_bug_s_full_traceback_goes_to_the_log_and_the_error_stays_one_line(
+    registered: dict[str, dict[str, Any]], provider: ProviderProcess
+) -> None:
+    provider.check("BlockedSender", registered["BlockedSender"])
+    since = len(provider.output)
+    props = {"__provider": registered["BlockedSender"]["__provider"]}  # no account id: a KeyError in delete
+    text = failure_text(lambda: provider.delete("BlockedSender", "some-id", props))
+    assert len(text.strip().splitlines()) == 1, text
+    log = logged(provider, since, "KeyError: 'account_id'")
+    head = "ERROR pulumi_cloudflare_email_security.reporting: Unexpected KeyError in the Cloudflare Email Security"
+    assert head in log and "Traceback (most recent call last):" in log, log
+    assert 'engine.py", line' in log and "in delete" in log and "KeyError: 'account_id'" in log
+    assert log.index(head) < log.index("Traceback (most recent call last):") < log.index("KeyError: 'account_id'")
+
+
+def test_a_bug_s_traceback_in_the_log_shows_no_token_and_no_control_character(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", CANARY)
+    try:
+        raise RuntimeError(f"header Authorization: Bearer {CANARY} was refused \x1b[2J")
+    except RuntimeError as bug:
+        with caplog.at_level(logging.ERROR, logger="pulumi_cloudflare_email_security"):
+            wrapped = as_reported(bug)
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR and record.getMessage().startswith(str(wrapped))
+    log = record.getMessage()
+    assert "Traceback (most recent call last):" in log and "test_short_errors.py" in log and "Bearer ***" in log
+    assert CANARY not in log and "\x1b" not in log and "\\x1b[2J" in log
 
 
 def test_the_package_own_errors_pass_unchanged_and_others_are_wrapped() -> None:

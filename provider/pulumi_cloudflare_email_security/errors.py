@@ -21,18 +21,34 @@ resource. Credentials are never part of any message: what the API sends back is 
 part of an error (see :func:`.envelope.scrub`). Nor is anything a terminal would act on: the message is
 built with every character that is not printable escaped (:func:`.formats.escaped`), so an API message with
 an ANSI sequence, a line separator or a bidi control reaches ``cfes`` and the Pulumi CLI as text to read.
+
+Every error pickles and copies (``pickle``, ``copy.copy``, ``copy.deepcopy``) with all it carries: it is
+rebuilt from its message and attributes, never by calling its constructor again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .formats import escaped
 
 
 class EmailSecurityError(Exception):
     """Base class of every error raised by this package."""
+
+    def __reduce__(self) -> tuple[Callable[..., EmailSecurityError], tuple[Any, ...], dict[str, Any]]:
+        # The default calls the class again with ``args`` alone, which fails for keyword-only arguments (API
+        # errors) and for any constructor that takes other arguments than the message: rebuild it as it is.
+        return _rebuilt, (type(self), self.args), dict(self.__dict__)
+
+
+def _rebuilt(cls: type[EmailSecurityError], args: tuple[Any, ...]) -> EmailSecurityError:
+    """An error of ``cls`` with ``args``, made without its constructor (pickle then restores its attributes)."""
+    error = cls.__new__(cls)
+    error.args = args
+    return error
 
 
 class _OneLine(EmailSecurityError):
@@ -89,7 +105,7 @@ class CloudflareAPIError(EmailSecurityError):
 
     def add_detail(self, detail: str) -> None:
         """Add a sentence to the message (what was tried, what to check)."""
-        self.details.append(detail)
+        self.details = [*self.details, detail]  # a copy's details are its own
         self.args = (self._render(),)
 
     @property

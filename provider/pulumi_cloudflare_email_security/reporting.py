@@ -4,12 +4,14 @@ The process the Pulumi CLI starts for dynamic providers (``python -m pulumi.dyna
 call with ``traceback.format_exc()``: some 25 lines of frames, with the one line that matters last. That
 function honours ``sys.tracebacklimit``, so inside that process a failure sets it to 0 and the engine
 shows just ``ErrorType: message``. A failure that is not one of this package's errors (a bug) is turned
-into one whose message still says where it happened, so that it can be reported.
+into one whose message still says where it happened, so that it can be reported; its full traceback goes to
+the provider's log first (this package's logger, at ERROR), without credentials, as the message is.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -27,6 +29,8 @@ FRAMES_SHOWN = 3
 """How many of a bug's innermost frames its message names."""
 DETAIL_LIMIT = 300
 """How much of a bug's own message is quoted, on one line."""
+
+logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,16 +60,25 @@ def _without_secrets(text: str) -> str:
     return scrub(text, credentials)
 
 
+def _traceback(error: BaseException) -> str:
+    # An explicit limit, as in _where; each line escaped as a message is, the line breaks kept.
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__, limit=sys.maxsize))
+    return "\n".join(escaped(line) for line in _without_secrets(text).splitlines())
+
+
 def as_reported(error: Exception) -> EmailSecurityError:
-    """The error to hand to the engine for ``error``: this package's own as it is, anything else wrapped."""
+    """The error to hand to the engine for ``error``: this package's own as it is, anything else wrapped in an
+    :class:`UnexpectedError`, after the bug's full traceback has gone to the log."""
     if isinstance(error, EmailSecurityError):
         return error
     text = escaped(_without_secrets(" ".join(str(error).split()))) or "no message"
     detail = text if len(text) <= DETAIL_LIMIT else f"{text[:DETAIL_LIMIT]}…"
-    return UnexpectedError(
+    wrapped = UnexpectedError(
         f"Unexpected {type(error).__name__} in the Cloudflare Email Security provider ({detail}) at "
         f"{_where(error)}: this is a bug; please report it with this message"
     )
+    logger.error("%s; its traceback:\n%s", wrapped, _traceback(error))
+    return wrapped
 
 
 def reported(method: Callable[P, R]) -> Callable[P, R]:

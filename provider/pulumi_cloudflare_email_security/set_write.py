@@ -25,6 +25,7 @@ from .errors import (
     ServerError,
     TransportError,
 )
+from .reporting import UnexpectedError, as_reported
 from .set_inputs import ENTRIES, ENTRY_ID, Entry, Key
 from .settings.base import (
     ADOPT_EXISTING,
@@ -520,8 +521,8 @@ class SetWrite:
                     self.client.wait_before_retry(error, self.tries)
                 except CloudflareAPIError as final:
                     return final
-            except Exception as error:
-                return error
+            except Exception as error:  # a bug: reported (its traceback logged), and named in the error
+                return as_reported(error)
 
     def _kept(self) -> str:
         patched = len(self.patched - set(self.created))
@@ -532,16 +533,18 @@ class SetWrite:
         return f"of its entries, {' and '.join(done)} before the failure stay so (the next run finds that done)"
 
     def _explained(self, failure: Exception, detail: str) -> Exception:
+        """``failure`` with what the write did before it and after it (``detail``) in its message. A bug is
+        reported as the provider's methods report one (its traceback to the log, where it happened in the
+        message), so that the error still says what was deleted again and what stays."""
         if not detail:
             return failure
         sentence = f"{self.set_name}: the write stopped here; {detail}"
         if isinstance(failure, CloudflareAPIError):
             failure.add_detail(sentence)
             return failure
-        if isinstance(failure, InputError | ConfigurationError):
+        if isinstance(failure, InputError | ConfigurationError | UnexpectedError):
             return type(failure)(f"{failure}; {sentence}")
-        logger.warning("%s", sentence)
-        return failure
+        return UnexpectedError(f"{as_reported(failure)}; {sentence}")
 
 
 def _created_first(entry: Mapping[str, Any], other: Mapping[str, Any]) -> bool:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 # Error codes the emulator uses. 7003 and 10000 are Cloudflare's own; the others are the emulator's.
 CODE_INVALID = 1001
 CODE_NOT_FOUND = 1002
-CODE_CONFLICT = 1003
 CODE_NO_ROUTE = 7003
 CODE_METHOD = 7001
 CODE_AUTH = 10000
@@ -22,6 +22,10 @@ class ApiFailure(Exception):
 
     status: int
     errors: list[tuple[int, str]]
+
+    def __reduce__(self) -> tuple[Callable[..., ApiFailure], tuple[Any, ...], dict[str, Any]]:
+        # Made with keywords, its ``args`` are empty: pickle and copy would call it with neither field.
+        return _rebuilt, (type(self), self.args), dict(self.__dict__)
 
     @classmethod
     def invalid(cls, *messages: str) -> ApiFailure:
@@ -41,3 +45,10 @@ class ApiFailure(Exception):
             "messages": [],
             "result": None,
         }
+
+
+def _rebuilt(cls: type[ApiFailure], args: tuple[Any, ...]) -> ApiFailure:
+    """A failure of ``cls`` with ``args``, made without its constructor (pickle then restores its fields)."""
+    failure = cls.__new__(cls)
+    failure.args = args
+    return failure

@@ -55,15 +55,26 @@ def seed_state(
     with state.transaction():
         backend = state.backend
         before = backend.snapshot()
+        at = ""
         try:
             for collection, entries in seed.items():
                 for position, body in enumerate(entries):
+                    at = f"{collection}[{position}]"
                     try:
                         created.append((collection, backend.create(account_id, collection, dict(body))))
                     except ApiFailure as failure:
                         problems = "; ".join(message for _, message in failure.errors)
-                        raise SeedError(f"{collection}[{position}] was refused: {problems}") from None
-        except BaseException:  # not only a refusal: whatever stops the seed midway, nothing is kept
+                        raise SeedError(f"{at} was refused: {problems}") from None
+        except SeedError:
+            backend.restore(before)
+            raise
+        except Exception as bug:  # the seed is undone: the error says so, not only what went wrong
+            backend.restore(before)
+            raise SeedError(
+                f"{at}: seeding stopped on an unexpected {type(bug).__name__} ({bug}), and nothing of the seed was "
+                "kept: this is a bug of the emulator; please report it with this message"
+            ) from bug
+        except BaseException:  # an interrupt: whatever stops the seed midway, nothing is kept
             backend.restore(before)
             raise
     return created
