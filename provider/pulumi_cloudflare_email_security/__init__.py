@@ -31,6 +31,7 @@ from .errors import (
     ServerError,
     TransportError,
     ValidationError,
+    WaitTimeoutError,
 )
 from .lookups import (
     list_allow_policies,
@@ -104,6 +105,7 @@ __all__ = [
     "UrlIgnorePatternInfo",
     "UrlIgnorePatternSet",
     "ValidationError",
+    "WaitTimeoutError",
     "default_account_id",
     "list_allow_policies",
     "list_blocked_senders",

@@ -6,7 +6,9 @@ would each list the collection before the other writes, find the key free, and b
 first *claims* every key it may create, per API base URL, account and collection: a claim held by another
 write makes it wait until that write is over, and only then does it list the collection, where it finds the
 other's entry and refuses it as any existing entry is refused. All keys of a write are claimed at once, so
-two writes waiting for each other's keys cannot deadlock.
+two writes waiting for each other's keys cannot deadlock. A write that still waits after
+:func:`.waits.claim_patience` (a number of retry deadlines) fails with a :class:`.WaitTimeoutError`: the other
+write may be stuck.
 
 Claims live in this process only (never on a provider instance, which is pickled into the state). Writers
 in other processes are caught after the fact: see the re-listing in :mod:`.set_write`.
@@ -21,6 +23,8 @@ from typing import Any
 
 from .client import CloudflareClient
 from .credentials import displayed_base_url
+from .errors import WaitTimeoutError
+from .waits import claim_patience
 
 Key = tuple[Any, ...]
 _Claimed = tuple[str, str, str, Key]
@@ -37,11 +41,20 @@ class KeyClaims:
     def holding(
         self, client: CloudflareClient, account_id: str, collection: str, keys: Collection[Key]
     ) -> Iterator[None]:
-        """Hold ``keys`` of a collection for the duration of the block, waiting while another write holds any."""
+        """Hold ``keys`` of a collection for the duration of the block, waiting while another write holds any
+        (a :class:`.WaitTimeoutError` when that lasts past the patience)."""
         scope = (displayed_base_url(client.base_url()), account_id, collection)
         wanted = {(*scope, key) for key in keys}
+        patience = claim_patience(client)
         with self._changed:
-            self._changed.wait_for(lambda: self._held.isdisjoint(wanted))
+            if not self._changed.wait_for(lambda: self._held.isdisjoint(wanted), timeout=patience):
+                taken = len(wanted & self._held)
+                raise WaitTimeoutError(
+                    f"A write to {collection} in account {account_id} at {scope[0]} waited {patience:g}s for "
+                    f"another write of this run that holds {taken} of the same natural keys, and it has not ended: "
+                    f"it may be stuck. Nothing was written; stop this `pulumi up` and run it again, and if this "
+                    f"happens again, raise {client.retry.setting}"
+                )
             self._held |= wanted
         try:
             yield

@@ -5,6 +5,8 @@ Every error the package raises derives from :class:`EmailSecurityError`::
     EmailSecurityError
     ├── ConfigurationError          credentials or settings are missing, malformed or unusable (never retried)
     ├── InputError                  a resource's inputs cannot be applied as declared
+    ├── WaitTimeoutError            waited past its deadline for another thread's work (a listing it shares,
+    │                               a write holding the same keys), which may be stuck
     └── CloudflareAPIError          the API answered with a failure, or could not be reached
         ├── NotFoundError           404: the entry (or route) does not exist
         ├── AuthenticationError     401 / 403: credentials refused or lacking permission
@@ -65,6 +67,11 @@ class ConfigurationError(_OneLine):
 
 class InputError(_OneLine):
     """A resource's inputs cannot be applied as declared."""
+
+
+class WaitTimeoutError(_OneLine):
+    """A wait for another thread of this process (a listing it shares, a write holding the same keys) passed
+    its deadline: the message says which wait, for what, and what to do."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ are grouped into *rounds* per API base URL, account and collection.
   the listing may be minutes old, and a refusal must be true. A key that is free costs no request.
 * A round ends after :data:`IDLE_SECONDS` without a Create, when its listing is :data:`MAX_AGE_SECONDS` old,
   and by :meth:`ExistingKeys.forget`.
+* A Create waiting for a listing that reads nothing for :func:`.waits.listing_patience` (the retry deadline
+  plus the rate budget's period) fails with a :class:`.WaitTimeoutError`, rather than wait for ever.
 
 Rounds live in this process only, never on a provider instance (which is pickled into the state).
 """
@@ -34,6 +36,7 @@ from .client import CloudflareClient, settings_path
 from .credentials import displayed_base_url
 from .errors import NotFoundError
 from .settings.base import SettingsType
+from .waits import SharedWork, listing_patience
 
 IDLE_SECONDS = 10.0
 """A round with no Create for this long is over (an ``up`` waiting out the rate budget may pause that long)."""
@@ -48,7 +51,7 @@ _Scope = tuple[str, str, str]
 
 @dataclass
 class _Listing:
-    done: threading.Event = field(default_factory=threading.Event)
+    work: SharedWork = field(default_factory=SharedWork)
     by_id: dict[str, Entry] | None = None
     """The entries by id once listed; ``None`` while listing, and for good when the listing failed."""
     by_key: dict[Key, set[str]] = field(default_factory=dict)
@@ -64,7 +67,7 @@ class _Round:
     written_keys: dict[Key, set[str]] = field(default_factory=dict)
 
     def over(self, now: float) -> bool:
-        listing_in_progress = self.listing is not None and not self.listing.done.is_set()
+        listing_in_progress = self.listing is not None and not self.listing.work.over
         if listing_in_progress:
             return False
         too_old = self.listing is not None and now - self.listed_at > MAX_AGE_SECONDS
@@ -114,7 +117,7 @@ class ExistingKeys:
         if lists:
             self._list(client, spec, account_id, round_, listing)
         else:
-            listing.done.wait()
+            listing.work.wait(listing_patience(client), lambda: _stuck(client, spec, account_id))
         with self._lock:
             if listing.by_id is None:
                 listed = None
@@ -151,7 +154,10 @@ class ExistingKeys:
         self, client: CloudflareClient, spec: SettingsType, account_id: str, round_: _Round, listing: _Listing
     ) -> None:
         try:
-            entries = client.list_all(settings_path(account_id, spec.collection))
+            entries = []
+            for entry in client.iter_list(settings_path(account_id, spec.collection)):
+                entries.append(entry)
+                listing.work.moved()
             by_key: dict[Key, set[str]] = {}
             by_id = {}
             for entry in entries:
@@ -164,7 +170,7 @@ class ExistingKeys:
         finally:
             with self._lock:
                 round_.last_use = max(round_.last_use, self._clock())
-            listing.done.set()
+            listing.work.finish()
 
     def note_written(
         self, client: CloudflareClient, spec: SettingsType, account_id: str, entry: Mapping[str, Any]
@@ -217,6 +223,16 @@ def _asks_for_key_alone(spec: SettingsType, inputs: Mapping[str, Any]) -> bool:
 
 def _scope(client: CloudflareClient, account_id: str, collection: str) -> _Scope:
     return displayed_base_url(client.base_url()), account_id, collection
+
+
+def _stuck(client: CloudflareClient, spec: SettingsType, account_id: str) -> str:
+    return (
+        f"A write of a {spec.resource_name} waited {listing_patience(client):g}s for the listing of "
+        f"{spec.collection} in account {account_id} that another write of this run is making at "
+        f"{displayed_base_url(client.base_url())}, to find the entries of its natural key, and that listing read "
+        f"nothing in that time: it may be stuck. Nothing was written; run `pulumi up` again, and if this happens "
+        f"again, raise {client.retry.setting}"
+    )
 
 
 _EXISTING: ExistingKeys | None = None

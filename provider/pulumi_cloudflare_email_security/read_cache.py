@@ -14,6 +14,8 @@ Reads of one API base URL, account and collection are grouped into *rounds*:
   the collection (:func:`writing`). So what another process changed between two refreshes is seen by the
   second, and what this process wrote is never answered from a listing taken before.
 * A listing that fails fails the Read that made it; the round's other Reads then GET their entry each.
+* A Read waiting for a listing that reads nothing for :func:`.waits.listing_patience` (the retry deadline
+  plus the rate budget's period) fails with a :class:`.WaitTimeoutError`, rather than wait for ever.
 
 Cost: a round of N Reads over a collection of M entries makes one request when N is 1, and 1 + P when N
 is 2 or more, P being the listing's pages, ``⌊M/1000⌋ + 1`` (a full last page is only known to be the last
@@ -38,6 +40,7 @@ from typing import Any
 from .client import CloudflareClient, settings_path
 from .credentials import displayed_base_url
 from .errors import NotFoundError
+from .waits import SharedWork, listing_patience
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ _Key = tuple[str, str, str]
 class _Listing:
     """One listing of a collection, made once for the Reads of a round."""
 
-    done: threading.Event = field(default_factory=threading.Event)
+    work: SharedWork = field(default_factory=SharedWork)
     entries: dict[str, Entry] | None = None
     """The entries by id, once listed; ``None`` while listing, and for good when the listing failed."""
 
@@ -69,7 +72,7 @@ class _Round:
     listed_at: float = 0.0
 
     def over(self, entry_id: str, now: float) -> bool:
-        listing_in_progress = self.listing is not None and not self.listing.done.is_set()
+        listing_in_progress = self.listing is not None and not self.listing.work.over
         return (
             entry_id in self.answered
             or (now - self.last_read > IDLE_SECONDS and not listing_in_progress)
@@ -112,7 +115,7 @@ class RefreshRounds:
         if lists:
             self._list(client, account_id, collection, round_, listing)
         else:
-            listing.done.wait()
+            listing.work.wait(listing_patience(client), lambda: _stuck(client, account_id, collection))
         found = listing.entries.get(entry_id) if listing.entries is not None else None
         # Absent from the listing: created since, or gone; only a GET can tell.
         return copy.deepcopy(found) if found is not None else client.get(path)
@@ -121,7 +124,10 @@ class RefreshRounds:
         self, client: CloudflareClient, account_id: str, collection: str, round_: _Round, listing: _Listing
     ) -> None:
         try:
-            entries = client.list_all(settings_path(account_id, collection))
+            entries = []
+            for entry in client.iter_list(settings_path(account_id, collection)):
+                entries.append(entry)
+                listing.work.moved()
             listing.entries = {str(e["id"]): e for e in entries if e.get("id") is not None}
             logger.debug("listed %d %s of account %s for a refresh", len(entries), collection, account_id)
         except NotFoundError:
@@ -130,7 +136,7 @@ class RefreshRounds:
             # A failed listing leaves ``entries`` unset: every further Read of the round GETs its entry.
             with self._lock:
                 round_.last_read = max(round_.last_read, self._clock())
-            listing.done.set()
+            listing.work.finish()
 
     def forget(self, client: CloudflareClient, account_id: str, collection: str) -> None:
         """End the round of a collection: the next Read begins a new one."""
@@ -151,6 +157,14 @@ class RefreshRounds:
 
 def _key(client: CloudflareClient, account_id: str, collection: str) -> _Key:
     return displayed_base_url(client.base_url()), account_id, collection
+
+
+def _stuck(client: CloudflareClient, account_id: str, collection: str) -> str:
+    return (
+        f"A Read of {collection} in account {account_id} waited {listing_patience(client):g}s for the listing "
+        f"another Read of this refresh is making at {displayed_base_url(client.base_url())}, and it read nothing "
+        f"in that time: it may be stuck. Run the refresh again; if this happens again, raise {client.retry.setting}"
+    )
 
 
 _ROUNDS: RefreshRounds | None = None
