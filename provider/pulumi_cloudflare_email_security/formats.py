@@ -12,7 +12,6 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 
-PATTERN_TYPES_WRITABLE = ("EMAIL", "DOMAIN", "IP")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _TLD = r"(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9](?:[A-Za-z0-9-]{0,57}[A-Za-z0-9])?)"
 """A top-level label: letters, or an internationalised one in punycode (``xn--p1ai``)."""

@@ -39,7 +39,6 @@ class CollectionApi:
     batch_body: Schema | None
     list_filters: dict[str, Schema]
     order_fields: tuple[str, ...]
-    has_verification: bool
 
     @property
     def entry_properties(self) -> dict[str, Schema]:
@@ -161,7 +160,6 @@ def collections() -> dict[str, CollectionApi]:
             batch_body=_body_schema(batch) if batch else None,
             list_filters={p["name"]: flatten(p["schema"]) for p in params if p["name"] not in PAGING_PARAMS},
             order_fields=tuple(order["schema"]["enum"]) if order else (),
-            has_verification=f"{item_path}/verification" in paths,
         )
     return found
 
