@@ -438,15 +438,18 @@ def test_warnings_go_to_the_pulumi_engine_in_the_provider_process(monkeypatch: p
 class TricklingServer:
     """An HTTP server on 127.0.0.1 that answers one byte at a time, ``gap`` seconds apart, for ever:
     from the status line on (``phase="headers"``), or after complete headers (``phase="body"``).
-    ``first``, when given, is the whole answer on the first connection, which is then closed."""
+    ``first``, when given, is the whole answer on the first connection, which is then closed. ``heads`` holds
+    each request's head as received; ``hung_up`` is set when a client closes a connection while it trickles."""
 
     def __init__(self, phase: str, gap: float = 0.2, *, first: bytes | None = None) -> None:
         self.phase, self.gap, self.first = phase, gap, first
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(0.1)
         self.stopping = threading.Event()
+        self.hung_up = threading.Event()
         self.threads: list[threading.Thread] = []
         self.connections = 0
+        self.heads: list[bytes] = []
 
     @property
     def base_url(self) -> str:
@@ -485,6 +488,7 @@ class TricklingServer:
                 received = b""
                 while b"\r\n\r\n" not in received:
                     received += connection.recv(65536)
+                self.heads.append(received)
                 if self.first is not None and self.connections == 1:
                     connection.sendall(self.first)
                     return
@@ -497,9 +501,13 @@ class TricklingServer:
                 for byte in endless:
                     if self.stopping.wait(self.gap):
                         return
-                    connection.sendall(byte)
+                    try:
+                        connection.sendall(byte)
+                    except OSError:
+                        self.hung_up.set()  # the client gave up and closed the connection
+                        return
             except OSError:
-                return  # the client gave up and closed the connection
+                return
 
 
 @pytest.mark.parametrize("phase", ["headers", "body"])

@@ -22,14 +22,20 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import quote
 
 import httpx
 
-from .credentials import displayed_base_url, resolve_base_url, resolve_base_url_setting, resolve_credentials
+from .credentials import (
+    Credentials,
+    displayed_base_url,
+    resolve_base_url,
+    resolve_base_url_setting,
+    resolve_credentials,
+)
 from .envelope import Page, ray_id_of, scrub, unwrap
 from .errors import (
     ApiMessage,
@@ -149,6 +155,26 @@ class _Listing:
                 f"{self.count} entries in {page_number - 1} pages from {where} and no end: more pages than the "
                 f"{limit} that {why}",
             )
+
+
+class ApiAuth(httpx.Auth):
+    """Authenticates a request with ``credentials``: the one place their headers go onto requests.
+
+    The client resolves the credentials at each try (so a rotated token is used from the next one on) and
+    masks the same ones in what comes back. A base URL's ``user:password@`` part goes as HTTP Basic
+    authentication, as httpx sends it for a request without an ``auth`` of its own.
+    """
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add the credentials' headers to ``request`` and send it."""
+        request.headers.update(self.credentials.headers())
+        if request.url.username or request.url.password:
+            yield from httpx.BasicAuth(request.url.username, request.url.password).auth_flow(request)
+        else:
+            yield request
 
 
 @dataclass(frozen=True)
@@ -297,7 +323,7 @@ class CloudflareClient:
         try:
             with time_limit(left) as limit:
                 response = target.http.request(
-                    method, target.origin + path, params=params, json=json, headers=credentials.headers()
+                    method, target.origin + path, params=params, json=json, auth=ApiAuth(credentials)
                 )
         except _UNSENDABLE as exc:
             raise ConfigurationError(

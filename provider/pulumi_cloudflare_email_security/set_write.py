@@ -32,12 +32,14 @@ from .settings.base import (
     Bag,
     SettingsType,
 )
+from .transport import CALLS_PER_ENGINE_CALL
 from .tuning import warn
 
 logger = logging.getLogger(__name__)
 
-SINGLE_CALL_WORKERS = 8
-"""How many single calls (for writes a type cannot batch) are in flight at once; the rate budget still rules."""
+SINGLE_CALL_WORKERS = CALLS_PER_ENGINE_CALL
+"""How many single calls (for writes a type cannot batch) are in flight at once; the rate budget still rules.
+The network pool is sized for this many in each of the engine's threads (:data:`.transport.MAX_CONNECTIONS`)."""
 LISTED_IN_MESSAGES = 20
 """How many entries an error message names before it only counts the rest."""
 LOST_GRACE = 3.0

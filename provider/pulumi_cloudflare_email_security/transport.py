@@ -7,15 +7,19 @@ checked (:func:`.credentials.check_base_url`) before a client is handed out for 
 httpx has no limit on a request's total time, only on each read and write, so a server that trickles its
 answer a byte at a time keeps a request alive for ever. Under :func:`time_limit`, every socket operation of
 the network client (connect, TLS, each write and read, headers and body alike) waits at most until the
-limit, and none starts after it, so the request ends with a timeout when the limit comes.
+limit, and none starts after it, so the request ends with a timeout when the limit comes. The network
+client's transports (:class:`DeadlineTransport`, one for direct connections and one per proxy the
+environment names) are built on httpx's and httpcore's public API for that.
 """
 
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +34,17 @@ from .errors import ConfigurationError
 EMBEDDED_ORIGIN = "http://embedded.emulator/client/v4"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "pulumi-cloudflare-email-security"
+
+ENGINE_THREADS = 4
+"""How many calls the Pulumi engine has one provider process serve at once: the worker threads of the Pulumi
+SDK's dynamic provider server, which a provider cannot change."""
+CALLS_PER_ENGINE_CALL = 8
+"""How many requests one engine call sends at once, at most: a set's single calls (``set_write``) run on this
+many threads; every other call sends one request at a time."""
+MAX_CONNECTIONS = ENGINE_THREADS * CALLS_PER_ENGINE_CALL
+"""The network pool's size: every request the provider process can have in flight at once gets a connection
+without waiting for another request's, since a wait for a free connection is not cut off at the retry deadline
+as a socket operation is, and would only end at httpx's pool timeout."""
 
 
 class TimeLimit:
@@ -121,15 +136,170 @@ class _LimitedBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def _limit_sockets(client: httpx.Client) -> None:
-    """Put every connection pool of ``client`` (proxies from the environment included) under
-    :func:`time_limit`. httpx offers no public hook for this, hence the private names; the tests of a
-    trickling server fail if they ever change."""
-    for transport in (client._transport, *client._mounts.values()):
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(backend, _LimitedBackend):
-            pool._network_backend = _LimitedBackend(backend)  # type: ignore[union-attr]
+_HTTPCORE_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+    (httpcore.ProxyError, httpx.ProxyError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+)
+"""httpcore's errors and the httpx errors they stand for, each before its base classes: what httpx's own
+transport raises for them, so that callers see the same errors through this one."""
+
+
+@contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    """Raise httpcore's errors as httpx's (:data:`_HTTPCORE_ERRORS`)."""
+    try:
+        yield
+    except Exception as exc:
+        for theirs, ours in _HTTPCORE_ERRORS:
+            if isinstance(exc, theirs):
+                raise ours(str(exc)) from exc
+        raise
+
+
+class _ResponseBody(httpx.SyncByteStream):
+    """An answer's body as httpcore reads it, its errors raised as httpx's."""
+
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors():
+            yield from self._stream
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if callable(close):
+            with _as_httpx_errors():
+                close()
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """An httpx transport whose every socket operation respects the current :func:`time_limit`.
+
+    It is httpx's own ``HTTPTransport`` but for the one thing that one does not let a caller choose:
+    httpcore's connection pool (direct, or through ``proxy``) is built here, public API only, over a
+    network backend that bounds each connect, TLS handshake, write and read by the limit. TLS is set up as
+    httpx sets it up (``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` are honoured).
+    """
+
+    def __init__(self, limits: httpx.Limits, proxy: httpx.Proxy | None = None) -> None:
+        self._pool = _connection_pool(limits, proxy)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` through the pool; httpcore's errors are raised as the httpx errors they stand for."""
+        if not isinstance(request.stream, httpx.SyncByteStream):
+            raise TypeError("DeadlineTransport sends requests with a synchronous body only")
+        sent = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors():
+            answer = self._pool.handle_request(sent)
+        if not isinstance(answer.stream, Iterable):
+            raise TypeError("httpcore's synchronous pool answered with an asynchronous body")
+        return httpx.Response(
+            status_code=answer.status,
+            headers=answer.headers,
+            stream=_ResponseBody(answer.stream),
+            extensions=answer.extensions,
+        )
+
+    def close(self) -> None:
+        """Close the pool's connections."""
+        with _as_httpx_errors():
+            self._pool.close()
+
+
+def _connection_pool(limits: httpx.Limits, proxy: httpx.Proxy | None) -> httpcore.ConnectionPool:
+    """httpcore's pool for ``limits``, through ``proxy`` if any, as ``httpx.HTTPTransport`` builds it, but over
+    :class:`_LimitedBackend`."""
+    ssl_context = httpx.create_ssl_context(trust_env=True)
+    backend = _LimitedBackend(httpcore.SyncBackend())
+    if proxy is None:
+        return httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+    url = httpcore.URL(
+        scheme=proxy.url.raw_scheme, host=proxy.url.raw_host, port=proxy.url.port, target=proxy.url.raw_path
+    )
+    if proxy.url.scheme in ("http", "https"):
+        return httpcore.HTTPProxy(
+            proxy_url=url,
+            proxy_auth=proxy.raw_auth,
+            proxy_headers=proxy.headers.raw,
+            ssl_context=ssl_context,
+            proxy_ssl_context=proxy.ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+    return httpcore.SOCKSProxy(  # httpx.Proxy takes no other scheme
+        proxy_url=url,
+        proxy_auth=proxy.raw_auth,
+        ssl_context=ssl_context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=backend,
+    )
+
+
+def environment_proxies() -> dict[str, str | None]:
+    """The proxies the environment names (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, and the hosts
+    ``NO_PROXY`` exempts, as ``None``), keyed by httpx's URL patterns for mounts: what ``httpx.Client`` reads
+    when it builds its own transports (``trust_env``), which it does not when given one, as the network client
+    is."""
+    found = urllib.request.getproxies()
+    proxies: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        if found.get(scheme):
+            url = found[scheme]
+            proxies[f"{scheme}://"] = url if "://" in url else f"http://{url}"
+    for host in (h.strip() for h in found.get("no", "").split(",")):
+        if host == "*":
+            return {}
+        if host:
+            proxies[_no_proxy_pattern(host)] = None
+    return proxies
+
+
+def _no_proxy_pattern(host: str) -> str:
+    """The mount pattern of one ``NO_PROXY`` entry, read as curl reads it: ``.corp.example`` exempts the hosts
+    under it, ``corp.example`` that host too; an address or ``localhost`` exempts that host alone."""
+    if "://" in host:
+        return host
+    if host.lower() == "localhost":
+        return f"all://{host}"
+    try:
+        address = ipaddress.ip_address(host.split("/")[0])
+    except ValueError:
+        return f"all://*{host}"
+    return f"all://{host}" if address.version == 4 else f"all://[{host}]"
 
 
 class _HttpPool:
@@ -153,10 +323,14 @@ class _HttpPool:
         if base_url.startswith(EMBEDDED_PREFIX):
             transport = _embedded_transport(base_url, source)
             return httpx.Client(transport=transport, headers=headers, timeout=DEFAULT_TIMEOUT)
-        limits = httpx.Limits(max_connections=16, max_keepalive_connections=8)
-        client = httpx.Client(headers=headers, timeout=DEFAULT_TIMEOUT, limits=limits)
-        _limit_sockets(client)
-        return client
+        limits = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS // 2)
+        mounts: dict[str, httpx.BaseTransport | None] = {
+            pattern: None if url is None else DeadlineTransport(limits, httpx.Proxy(url))
+            for pattern, url in environment_proxies().items()
+        }
+        return httpx.Client(
+            transport=DeadlineTransport(limits), mounts=mounts, headers=headers, timeout=DEFAULT_TIMEOUT
+        )
 
     def close(self) -> None:
         with self._lock:
