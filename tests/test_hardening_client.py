@@ -35,6 +35,7 @@ from pulumi_cloudflare_email_security.errors import (
 )
 
 from .conftest import ACCOUNT_ID, CANARY
+from .sockets import LoopbackServer
 from .test_reliability import FakeTime
 
 POLICIES = settings_path(ACCOUNT_ID, "allow_policies")
@@ -435,51 +436,20 @@ def test_warnings_go_to_the_pulumi_engine_in_the_provider_process(monkeypatch: p
     assert said == ["still retrying"]
 
 
-class TricklingServer:
+class TricklingServer(LoopbackServer):
     """An HTTP server on 127.0.0.1 that answers one byte at a time, ``gap`` seconds apart, for ever:
     from the status line on (``phase="headers"``), or after complete headers (``phase="body"``).
     ``first``, when given, is the whole answer on the first connection, which is then closed. ``heads`` holds
     each request's head as received; ``hung_up`` is set when a client closes a connection while it trickles."""
 
     def __init__(self, phase: str, gap: float = 0.2, *, first: bytes | None = None) -> None:
+        super().__init__()
         self.phase, self.gap, self.first = phase, gap, first
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.stopping = threading.Event()
         self.hung_up = threading.Event()
-        self.threads: list[threading.Thread] = []
-        self.connections = 0
         self.heads: list[bytes] = []
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/client/v4"
-
-    def __enter__(self) -> TricklingServer:
-        self._spawn(self._accept)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(timeout=5)
-        self.listener.close()
-
-    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self.threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            self._spawn(self._trickle, connection)
+    def serve(self, connection: socket.socket) -> None:
+        self._trickle(connection)
 
     def _trickle(self, connection: socket.socket) -> None:
         with connection:

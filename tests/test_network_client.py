@@ -23,6 +23,7 @@ from pulumi_cloudflare_email_security.client import CloudflareClient, settings_p
 from pulumi_cloudflare_email_security.errors import ServerError, TransportError
 
 from .conftest import ACCOUNT_ID, CANARY
+from .sockets import LoopbackServer
 from .test_hardening_client import TricklingServer
 
 POLICIES = settings_path(ACCOUNT_ID, "allow_policies")
@@ -138,48 +139,22 @@ def test_no_proxy_entries_become_the_mounts_httpx_makes_of_them(
     assert transport.environment_proxies() == {"https://": "http://proxy.corp.example:3128", pattern: None}
 
 
-class HeldServer:
+class HeldServer(LoopbackServer):
     """An HTTP server on 127.0.0.1 that holds every request until ``wanted`` are open at once (or ``patience``
     seconds have passed), then answers each with an empty result; ``most`` is the most it held at once."""
 
     def __init__(self, wanted: int, patience: float = 10.0) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0), backlog=wanted * 2)
-        self.listener.settimeout(0.1)
+        super().__init__(backlog=wanted * 2)
         self.all_in = threading.Barrier(wanted, timeout=patience)
         self.lock = threading.Lock()
         self.open = self.most = 0
-        self.stopping = threading.Event()
-        self.threads: list[threading.Thread] = []
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/client/v4"
-
-    def __enter__(self) -> HeldServer:
-        self._spawn(self._accept)
-        return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
         self.all_in.abort()
-        for thread in self.threads:
-            thread.join(timeout=5)
-        self.listener.close()
+        super().__exit__(*exc)
 
-    def _spawn(self, target: Any, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self.threads.append(thread)
-        thread.start()
-
-    def _accept(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self._spawn(self._answer, connection)
+    def serve(self, connection: socket.socket) -> None:
+        self._answer(connection)
 
     def _answer(self, connection: socket.socket) -> None:
         body = json.dumps({"success": True, "errors": [], "messages": [], "result": {"id": "x"}}).encode()
