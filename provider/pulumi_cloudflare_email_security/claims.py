@@ -24,6 +24,7 @@ from typing import Any
 from .client import CloudflareClient
 from .credentials import displayed_base_url
 from .errors import WaitTimeoutError
+from .per_process import PerProcess
 from .waits import claim_patience
 
 Key = tuple[Any, ...]
@@ -69,17 +70,12 @@ class KeyClaims:
             return len(self._held)
 
 
-_CLAIMS: KeyClaims | None = None
-_CLAIMS_LOCK = threading.Lock()
+_CLAIMS = PerProcess(KeyClaims)
 
 
 def process_claims() -> KeyClaims:
     """This process's claims, created at first use."""
-    global _CLAIMS
-    with _CLAIMS_LOCK:
-        if _CLAIMS is None:
-            _CLAIMS = KeyClaims()
-        return _CLAIMS
+    return _CLAIMS.get()
 
 
 @contextmanager

@@ -35,6 +35,7 @@ from .adoption import find_by_key
 from .client import CloudflareClient, settings_path
 from .credentials import displayed_base_url
 from .errors import NotFoundError
+from .per_process import PerProcess
 from .settings.base import SettingsType
 from .waits import SharedWork, listing_patience
 
@@ -235,14 +236,9 @@ def _stuck(client: CloudflareClient, spec: SettingsType, account_id: str) -> str
     )
 
 
-_EXISTING: ExistingKeys | None = None
-_EXISTING_LOCK = threading.Lock()
+_EXISTING = PerProcess(ExistingKeys)
 
 
 def process_existing_keys() -> ExistingKeys:
     """This process's rounds, created at first use."""
-    global _EXISTING
-    with _EXISTING_LOCK:
-        if _EXISTING is None:
-            _EXISTING = ExistingKeys()
-        return _EXISTING
+    return _EXISTING.get()

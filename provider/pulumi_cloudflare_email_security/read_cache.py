@@ -40,6 +40,7 @@ from typing import Any
 from .client import CloudflareClient, settings_path
 from .credentials import displayed_base_url
 from .errors import NotFoundError
+from .per_process import PerProcess
 from .waits import SharedWork, listing_patience
 
 logger = logging.getLogger(__name__)
@@ -167,17 +168,12 @@ def _stuck(client: CloudflareClient, account_id: str, collection: str) -> str:
     )
 
 
-_ROUNDS: RefreshRounds | None = None
-_ROUNDS_LOCK = threading.Lock()
+_ROUNDS = PerProcess(RefreshRounds)
 
 
 def process_rounds() -> RefreshRounds:
     """This process's rounds, created at first use (never pickled, never on a provider instance)."""
-    global _ROUNDS
-    with _ROUNDS_LOCK:
-        if _ROUNDS is None:
-            _ROUNDS = RefreshRounds()
-        return _ROUNDS
+    return _ROUNDS.get()
 
 
 def read_entry(client: CloudflareClient, account_id: str, collection: str, entry_id: str) -> Entry:
